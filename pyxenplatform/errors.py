@@ -1,0 +1,138 @@
+"""One exception hierarchy for everything pyxenplatform raises.
+
+::
+
+    XenPlatformError
+    ├── ValidationError          bad input; names the field path and the rule
+    └── HypercallError (OSError) the device or Xen failed; keeps ``errno``
+        ├── PrivcmdUnavailable   no privcmd device: not a dom0 / module not loaded
+        └── PermissionDenied     EPERM/EACCES: needs root in dom0
+
+``HypercallError`` is also an ``OSError``, so ``except OSError`` keeps
+working for callers that only care about the errno.
+"""
+
+from __future__ import annotations
+
+import errno as errnos
+import os
+
+
+class XenPlatformError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ValidationError(XenPlatformError, ValueError):
+    """Input that Xen would refuse or silently drop; nothing was sent.
+
+    ``path`` locates the offending value (``processors[0].cx.states[2].latency``),
+    ``rule`` says what it breaks, and ``source`` names the file it came from.
+    """
+
+    def __init__(self, path: str, rule: str, *, source: str | None = None) -> None:
+        self.path = path
+        self.rule = rule
+        self.source = source
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}{self.path}: {self.rule}" if self.path else f"{where}{self.rule}"
+
+    def in_source(self, source: str) -> ValidationError:
+        """The same error, attributed to the file ``source``."""
+        return ValidationError(self.path, self.rule, source=source)
+
+
+class HypercallError(XenPlatformError, OSError):
+    """A privcmd or Xen failure, with what failed and what to do about it.
+
+    ``errno`` is the original error number (Xen's ``-rc``), ``op`` the
+    operation (``XENPF_set_processor_pminfo``...), ``acpi_id`` the processor
+    it was for, if any, and ``hint`` the advice shown to the user.
+    """
+
+    def __init__(
+        self,
+        err: int,
+        op: str,
+        *,
+        acpi_id: int | None = None,
+        hint: str = "",
+        detail: str = "",
+    ) -> None:
+        self.op = op
+        self.acpi_id = acpi_id
+        self.hint = hint
+        self.detail = detail
+        OSError.__init__(self, err, os.strerror(err))
+
+    def __str__(self) -> str:
+        target = f" for ACPI id {self.acpi_id}" if self.acpi_id is not None else ""
+        name = errnos.errorcode.get(self.errno or 0, str(self.errno))
+        text = f"{self.op}{target} failed: {name} ({self.strerror})"
+        if self.detail:
+            text += f" [{self.detail}]"
+        return f"{text}: {self.hint}" if self.hint else text
+
+
+class PrivcmdUnavailable(HypercallError):
+    """No usable privcmd device: not running in a Xen dom0, or no xen-privcmd."""
+
+
+class PermissionDenied(HypercallError):
+    """privcmd or Xen refused the caller: needs root in dom0."""
+
+
+_OPEN_HINTS = {
+    errnos.ENOENT: "no privcmd device: not running in a Xen dom0, or the xen-privcmd "
+    "module is not loaded (modprobe xen-privcmd; mount -t xenfs xenfs /proc/xen)",
+    errnos.ENODEV: "the privcmd device has no driver behind it: load xen-privcmd",
+    errnos.ENXIO: "the privcmd device has no driver behind it: load xen-privcmd",
+    errnos.EACCES: "opening privcmd needs root in dom0",
+    errnos.EPERM: "opening privcmd needs root in dom0",
+}
+
+_CALL_HINTS = {
+    errnos.EPERM: "privcmd refused the hypercall: run as root in dom0 "
+    "(a restricted privcmd fd or a domU cannot issue platform_op)",
+    errnos.EACCES: "Xen refused the op: needs the privileged domain (dom0), or its "
+    "XENPF_INTERFACE_VERSION differs from 0x03000001",
+    errnos.ENOSYS: "this Xen does not implement the op (too old a Xen, or a 32-bit "
+    "/ HVM guest that cannot issue platform_op)",
+    errnos.ENOTTY: "the device is not a privcmd device (check PYXENPLATFORM_PRIVCMD)",
+    errnos.EFAULT: "Xen could not read the op's memory: a buffer was not "
+    "hypercall-safe; this is a pyxenplatform bug, please report it",
+    errnos.EBUSY: "Xen is busy with another platform_op; try again",
+}
+
+_PMINFO_HINTS = {
+    errnos.EINVAL: "Xen refused the data: no physical CPU has this ACPI id "
+    "(Xen logs 'No CPU for ACPI ID'), or a field breaks Xen's rules",
+    errnos.ENODEV: "Xen has no cpufreq driver for this CPU (no EIST on Intel, no "
+    "hardware P-states on AMD, or Xen not booted with cpufreq=xen)",
+    errnos.ENOMEM: "Xen ran out of memory storing the data",
+}
+
+
+def open_error(exc: OSError, path: str) -> HypercallError:
+    """Turn a failed ``open`` of the privcmd device into a hinted error."""
+    err = exc.errno or errnos.EIO
+    hint = _OPEN_HINTS.get(err, "cannot open the privcmd device")
+    cls = PermissionDenied if err in (errnos.EACCES, errnos.EPERM) else PrivcmdUnavailable
+    return cls(err, f"open {path}", hint=hint)
+
+
+def hypercall_error(
+    exc: OSError, op: str, *, acpi_id: int | None = None, detail: str = ""
+) -> HypercallError:
+    """Turn an ``OSError`` from the privcmd ioctl into a hinted error for ``op``."""
+    err = exc.errno or errnos.EIO
+    hint = _CALL_HINTS.get(err, "")
+    if op.startswith("XENPF_set_processor_pminfo"):
+        hint = _PMINFO_HINTS.get(err, hint)
+    if err == errnos.ENOTTY:
+        return PrivcmdUnavailable(err, op, acpi_id=acpi_id, hint=hint, detail=detail)
+    if err in (errnos.EPERM, errnos.EACCES):
+        return PermissionDenied(err, op, acpi_id=acpi_id, hint=hint, detail=detail)
+    return HypercallError(err, op, acpi_id=acpi_id, hint=hint, detail=detail)

@@ -1,0 +1,298 @@
+"""The hypercall transport: the privcmd device, hypercall-safe memory, the ioctl.
+
+Xen reads a ``platform_op`` and every array its guest handles point to through
+guest virtual addresses (``copy_from_guest``).  Those pages must be present and
+must not move while Xen reads them, so every byte Xen reads is built inside an
+:class:`Arena` of *hypercall-safe* memory, the way libxencall does it (Xen
+``tools/libs/call/linux.c``):
+
+* pages from ``mmap`` of ``/dev/xen/hypercall`` (Linux
+  ``drivers/xen/privcmd-buf.c``) when the device exists;
+* otherwise anonymous pages locked with ``mlock`` and marked
+  ``MADV_DONTFORK`` so a ``fork`` child cannot take them over.
+
+A :class:`Transport` is anything that can issue ``__HYPERVISOR_platform_op``
+on an address inside its arena: :class:`Privcmd` (the real device) or
+:class:`pyxenplatform.sim.SimulatedXen`.  Nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import functools
+import mmap
+import os
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
+
+from . import abi
+from .errors import HypercallError, open_error
+
+if TYPE_CHECKING:
+    from ctypes import _CData
+    from types import TracebackType
+    from typing import Any, Self
+
+# What an arena can hold: structs, unions and scalars (uint32_t for _PDC...).
+_CT = TypeVar("_CT", bound="ctypes.Structure | ctypes.Union | ctypes._SimpleCData[Any]")
+
+PRIVCMD_ENV = "PYXENPLATFORM_PRIVCMD"
+PRIVCMD_PATHS = ("/dev/xen/privcmd", "/proc/xen/privcmd")
+HYPERCALL_DEVICE = "/dev/xen/hypercall"
+
+# Module level on purpose: inside a class body ``abi.__HYPERVISOR_platform_op``
+# would be name-mangled.
+PLATFORM_OP = abi.__HYPERVISOR_platform_op
+_ALIGN = 8  # the strictest alignment of any platform.h member (uint64_t)
+
+MemoryKind = Literal["/dev/xen/hypercall", "locked anonymous"]
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mlock.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+    libc.mlock.restype = ctypes.c_int
+    return libc
+
+
+def _round_to_pages(nbytes: int) -> int:
+    pages = max(1, -(-nbytes // mmap.PAGESIZE))
+    return pages * mmap.PAGESIZE
+
+
+class HypercallMemory:
+    """One mapping of hypercall-safe pages (see the module docstring)."""
+
+    def __init__(self, nbytes: int, hypercall_device: str | None = HYPERCALL_DEVICE) -> None:
+        self.size = _round_to_pages(nbytes)
+        self.kind: MemoryKind
+        mapped = self._map_device(hypercall_device) if hypercall_device else None
+        if mapped is not None:
+            self.map, self.kind = mapped, "/dev/xen/hypercall"
+        else:
+            self.map, self.kind = self._map_locked(), "locked anonymous"
+        base = ctypes.c_char.from_buffer(self.map)
+        self.address = ctypes.addressof(base)
+        del base  # drop the export so close() can unmap
+
+    def _map_device(self, device: str) -> mmap.mmap | None:
+        try:
+            fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None  # no privcmd-buf driver: libxencall falls back too
+        except OSError as exc:
+            raise open_error(exc, device) from exc
+        try:
+            return mmap.mmap(fd, self.size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        finally:
+            os.close(fd)  # the mapping keeps the pages; the fd is not needed
+
+    def _map_locked(self) -> mmap.mmap:
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+        mapping = mmap.mmap(-1, self.size, flags, mmap.PROT_READ | mmap.PROT_WRITE)
+        mapping.madvise(mmap.MADV_DONTFORK)
+        base = ctypes.c_char.from_buffer(mapping)
+        # mlock faults every page in and keeps it resident until munmap.
+        rc = _libc().mlock(ctypes.addressof(base), self.size)
+        del base
+        if rc != 0:
+            err = ctypes.get_errno()
+            mapping.close()
+            raise HypercallError(
+                err,
+                "mlock of hypercall buffer",
+                hint="cannot lock memory for Xen to read: raise RLIMIT_MEMLOCK "
+                "(ulimit -l) or run as root",
+            )
+        return mapping
+
+    def close(self) -> None:
+        """Unmap now if no ctypes view still uses the pages, else when the last one dies."""
+        try:
+            self.map.close()
+        except BufferError:
+            pass  # a live from_buffer view pins the mapping; it unmaps with it
+
+    def __repr__(self) -> str:
+        return f"<HypercallMemory {self.kind} {self.size} bytes at {self.address:#x}>"
+
+
+class Arena:
+    """Builds one hypercall's op and arrays inside hypercall-safe memory.
+
+    ``begin(n)`` starts a new call with room for ``n`` bytes (reusing the same
+    pages when they are big enough, zeroing what the last call wrote);
+    ``new``/``new_array`` then hand out ctypes objects living *in* those pages
+    (``from_buffer``), so nothing is copied and every guest-handle address is
+    an address inside the arena.  Objects are valid until the next ``begin``.
+    """
+
+    def __init__(self, hypercall_device: str | None = HYPERCALL_DEVICE) -> None:
+        self._device = hypercall_device
+        self._memory: HypercallMemory | None = None
+        self._used = 0
+        self._dirty = 0
+        self._limit = 0
+
+    @property
+    def kind(self) -> MemoryKind | None:
+        """Where the pages come from; ``None`` before the first call."""
+        return self._memory.kind if self._memory else None
+
+    @property
+    def memory(self) -> HypercallMemory | None:
+        return self._memory
+
+    def begin(self, nbytes: int) -> None:
+        """Start building a new call that needs at most ``nbytes``."""
+        if self._memory is None or self._memory.size < nbytes:
+            if self._memory is not None:
+                self._memory.close()
+            self._memory = HypercallMemory(nbytes, self._device)
+            self._dirty = 0
+        self._memory.map[: self._dirty] = bytes(self._dirty)
+        self._used = self._dirty = 0
+        self._limit = nbytes
+
+    def _take(self, nbytes: int) -> int:
+        offset = -(-self._used // _ALIGN) * _ALIGN
+        if self._memory is None or offset + nbytes > self._limit:
+            raise RuntimeError(
+                f"arena overflow: {offset + nbytes} bytes needed, begin() reserved "
+                f"{self._limit}"
+            )
+        self._used = offset + nbytes
+        self._dirty = max(self._dirty, self._used)
+        return offset
+
+    def new(self, ctype: type[_CT]) -> _CT:
+        """A zeroed ``ctype`` living in the arena."""
+        offset = self._take(ctypes.sizeof(ctype))
+        assert self._memory is not None
+        # cast: mypy loses the TypeVar through from_buffer's self-type on a union bound.
+        return cast(_CT, ctype.from_buffer(self._memory.map, offset))
+
+    def new_array(self, ctype: type[_CT], count: int) -> ctypes.Array[_CT]:
+        """A zeroed ``ctype[count]`` living in the arena."""
+        array_type = ctype * count
+        offset = self._take(ctypes.sizeof(array_type))
+        assert self._memory is not None
+        return cast("ctypes.Array[_CT]", array_type.from_buffer(self._memory.map, offset))
+
+    def contents(self) -> bytes:
+        """The bytes of the current call, as Xen will read them (for ``--hex``)."""
+        return self._memory.map[: self._used] if self._memory else b""
+
+    @property
+    def base_address(self) -> int:
+        return self._memory.address if self._memory else 0
+
+    def close(self) -> None:
+        if self._memory is not None:
+            self._memory.close()
+            self._memory = None
+
+
+@functools.cache
+def sizeof_aligned(ctype: type[_CData]) -> int:
+    """``sizeof(ctype)`` rounded up to the arena's alignment (for ``begin``)."""
+    return -(-ctypes.sizeof(ctype) // _ALIGN) * _ALIGN
+
+
+class Transport(Protocol):
+    """What the layers above need from a hypervisor connection.
+
+    ``platform_op(address)`` issues ``__HYPERVISOR_platform_op`` on the
+    ``struct xen_platform_op`` at ``address`` (inside ``arena``), returns
+    Xen's non-negative result, and raises ``OSError`` with Xen's errno on
+    failure -- exactly what the privcmd ioctl does.
+    """
+
+    @property
+    def arena(self) -> Arena: ...
+
+    def platform_op(self, address: int) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def default_privcmd_path() -> str:
+    """``$PYXENPLATFORM_PRIVCMD``, else the first privcmd node that exists."""
+    override = os.environ.get(PRIVCMD_ENV)
+    if override:
+        return override
+    return next((p for p in PRIVCMD_PATHS if os.path.exists(p)), PRIVCMD_PATHS[0])
+
+
+class Privcmd:
+    """Linux's privcmd device: issues real hypercalls with ``ioctl``.
+
+    >>> with Privcmd() as dev:                       # doctest: +SKIP
+    ...     dev.hypercall(PLATFORM_OP, address)
+
+    ``path`` overrides the device (default: ``$PYXENPLATFORM_PRIVCMD``, then
+    ``/dev/xen/privcmd``, then ``/proc/xen/privcmd``).  The device is opened
+    here, when asked, never at import.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        hypercall_device: str | None = HYPERCALL_DEVICE,
+    ) -> None:
+        self.path = os.fspath(path) if path is not None else default_privcmd_path()
+        try:
+            self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        except OSError as exc:
+            raise open_error(exc, self.path) from exc
+        self._arena = Arena(hypercall_device)
+        self._call = abi.privcmd_hypercall()
+
+    @property
+    def arena(self) -> Arena:
+        return self._arena
+
+    def hypercall(self, op: int, *args: int) -> int:
+        """Issue hypercall ``op`` with up to five arguments; Xen's result.
+
+        Raises ``OSError`` carrying Xen's errno when the result is negative.
+        """
+        if self._fd is None:
+            raise OSError(errno.EBADF, f"{self.path} is closed")
+        call = self._call
+        call.op = op
+        for i in range(5):
+            call.arg[i] = args[i] if i < len(args) else 0
+        # A mutable ctypes buffer, not an int: fcntl would truncate a 64-bit
+        # address to a C int.  privcmd copies these 48 bytes; the op address
+        # inside them still points into our arena.
+        result: int = fcntl.ioctl(self._fd, abi.IOCTL_PRIVCMD_HYPERCALL, call, True)
+        return result
+
+    def platform_op(self, address: int) -> int:
+        return self.hypercall(PLATFORM_OP, address)
+
+    def close(self) -> None:
+        """Close the device and release the arena; safe to call twice."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._arena.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._fd is None else f"fd={self._fd}"
+        return f"<Privcmd {self.path} {state} arena={self._arena.kind or 'unused'}>"

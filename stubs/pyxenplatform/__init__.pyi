@@ -1,0 +1,1 @@
+"""Type-only view of the package for stub-first tools; see tests/abi_stub.py."""

@@ -1,0 +1,80 @@
+"""The typing contract: mypy reads every source file, and stubs/ matches abi.py.
+
+Traps measured with ctypes + mypy (see shared/reference/python-conventions.md):
+a ``.pyi`` found for a module can make mypy stop checking the ``.py`` behind
+it and still report success.  So the configured invocation is run on a copy
+of the tree in which *every* source file has a planted error, and every file
+must be reported.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from pyxenplatform import abi
+from tests import abi_stub
+
+ROOT = Path(__file__).parents[1]
+TREES = ("pyxenplatform", "tests", "examples")
+PLANTED = '\n_planted_by_test_typing: int = "not an int"\n'
+
+
+def source_files(root: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(root)) for tree in TREES for p in (root / tree).rglob("*.py")
+    )
+
+
+def test_mypy_checks_every_source_file_and_only_planted_errors(tmp_path: Path) -> None:
+    for name in (*TREES, "stubs"):
+        shutil.copytree(ROOT / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "build"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    files = source_files(tmp_path)
+    for rel in files:
+        with open(tmp_path / rel, "a") as f:
+            f.write(PLANTED)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / ".mypy_cache")],
+        cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "MYPYPATH": ""},
+    )
+    errors = re.findall(r"^(\S+\.py):\d+: error: (.*)$", result.stdout, re.M)
+    planted = sorted({path for path, msg in errors if "not an int" in msg})
+    others = [f"{p}: {m}" for p, m in errors if "not an int" not in m]
+    assert planted == files, result.stdout[-3000:]
+    assert others == [], "mypy errors besides the planted ones"
+
+
+def test_stub_is_generated_from_abi() -> None:
+    assert abi_stub.STUB.read_text() == abi_stub.render(), (
+        "stubs/pyxenplatform/abi.pyi is stale: run python -m tests.abi_stub"
+    )
+
+
+def test_stubtest_finds_stub_and_runtime_in_agreement() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "pyxenplatform.abi",
+         "--allowlist", str(ROOT / "tests" / "data" / "stubtest-allowlist.txt")],
+        cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "MYPYPATH": str(ROOT / "stubs")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_field_annotations_are_the_fields() -> None:
+    classes = [
+        v for v in vars(abi).values()
+        if isinstance(v, type) and issubclass(v, (ctypes.Structure, ctypes.Union))
+        and v.__module__ == abi.__name__
+    ]
+    assert len(classes) > 60
+    for cls in classes:
+        annotated = [n for n in cls.__annotations__ if n != "target"]
+        assert annotated == [f[0] for f in cls._fields_], cls.__name__
