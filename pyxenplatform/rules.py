@@ -1,0 +1,302 @@
+"""Xen's rules for power data, applied before anything is sent.
+
+Xen accepts ``XENPF_set_processor_pminfo`` and still drops, silently, the
+C-states its ``check_cx`` dislikes (Xen ``xen/arch/x86/acpi/cpu_idle.c``).
+So every rule Xen applies to the *data* is an error here, raised before the
+first hypercall with the field path and the rule; every rule that depends on
+the *CPU* (MWAIT sub-states, a timer that survives C2/C3, bus-master rules)
+is a warning here, and :func:`kept_cstates` predicts it for a known
+:class:`Platform` (the simulated hypervisor uses the same function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from . import abi
+from .errors import ValidationError
+from .model import (
+    CState,
+    CxFlags,
+    CxInfo,
+    Pdc,
+    PowerTable,
+    ProcessorPower,
+    PxInfo,
+    Register,
+    SpaceId,
+)
+
+U8, U16, U32, U64 = 0xFF, 0xFFFF, 0xFFFF_FFFF, 0xFFFF_FFFF_FFFF_FFFF
+
+# Xen ACPI_PROCESSOR_MAX_POWER: slot 0 is C0, slot 1 is C1 (xen/include/xen/acpi.h).
+MAX_POWER_SLOTS = 8
+MAX_DEEP_STATES = MAX_POWER_SLOTS - 2
+# cpu_idle.c: FFH must say "vendor Intel" / "native C-state beyond halt".
+FFH_VENDOR_INTEL = 1
+FFH_NATIVE_CSTATE_BEYOND_HALT = 2
+# Xen's CPUFREQ_SHARED_TYPE_* for each ACPI _PSD coordination (as Linux
+# drivers/xen/xen-acpi-processor.c maps them).
+SHARED_TYPE = {
+    abi.DOMAIN_COORD_TYPE_SW_ALL: abi.XEN_CPUPERF_SHARED_TYPE_ALL,
+    abi.DOMAIN_COORD_TYPE_SW_ANY: abi.XEN_CPUPERF_SHARED_TYPE_ANY,
+    abi.DOMAIN_COORD_TYPE_HW_ALL: abi.XEN_CPUPERF_SHARED_TYPE_HW,
+}
+
+
+def _fit(path: str, value: object, limit: int, what: str, minimum: int = 0) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(path, f"must be an integer, not {type(value).__name__}")
+    if not minimum <= value <= limit:
+        raise ValidationError(path, f"{value} does not fit {what} ({minimum}..{limit:#x})")
+
+
+def check_register(path: str, reg: Register, *, pct: bool = False) -> None:
+    """ACPI Generic Address ranges; ``pct`` registers are the u8 fields of ``xen_pct_register``."""
+    _fit(f"{path}.space_id", reg.space_id, U8, "an ACPI address space id (u8)")
+    _fit(f"{path}.bit_width", reg.bit_width, U8, "a GAS bit width (u8)")
+    _fit(f"{path}.bit_offset", reg.bit_offset, U8, "a GAS bit offset (u8)")
+    _fit(f"{path}.access_size", reg.access_size, 4, "a GAS access size (0-4)")
+    _fit(f"{path}.address", reg.address, U64, "a 64-bit address")
+
+
+def check_cstate_data(path: str, state: CState) -> None:
+    """The rules of ``check_cx``/``set_cx`` that depend only on the data."""
+    check_register(f"{path}.register", state.register)
+    _fit(f"{path}.latency", state.latency, U32, "xen_processor_cx.latency (u32, us)")
+    _fit(f"{path}.power", state.power, U32, "xen_processor_cx.power (u32, mW)")
+    if state.type == abi.ACPI_STATE_C0:
+        raise ValidationError(f"{path}.type", "C0 is not an idle state: Xen ignores it "
+                              "('C0 data ignored', cpu_idle.c set_cx)")
+    if state.type not in (abi.ACPI_STATE_C1, abi.ACPI_STATE_C2, abi.ACPI_STATE_C3):
+        raise ValidationError(f"{path}.type", f"{state.type!r} is not a _CST type: "
+                              "must be 1 (C1), 2 (C2) or 3 (C3)")
+    reg = state.register
+    if reg.space_id == SpaceId.SYSTEM_IO:
+        if reg.address == 0:
+            raise ValidationError(f"{path}.register.address", "a SYSTEM_IO register at "
+                                  "address 0: Xen drops the state (cpu_idle.c check_cx)")
+    elif reg.space_id == SpaceId.FIXED_HARDWARE:
+        if (reg.bit_width, reg.bit_offset) != (FFH_VENDOR_INTEL, FFH_NATIVE_CSTATE_BEYOND_HALT):
+            raise ValidationError(f"{path}.register", "an FFH register needs bit_width 1 "
+                                  "(vendor Intel) and bit_offset 2 (native C-state beyond "
+                                  f"halt), not {reg.bit_width}/{reg.bit_offset}: Xen drops "
+                                  "the state (cpu_idle.c check_cx)")
+    else:
+        raise ValidationError(f"{path}.register.space_id", f"space {reg.space_id:#x}: Xen "
+                              "enters C-states only through SYSTEM_IO (1) or FIXED_HARDWARE "
+                              "(0x7f) registers and drops this one (cpu_idle.c check_cx)")
+    for i, dep in enumerate(state.dependencies):
+        _fit(f"{path}.dependencies[{i}].domain", dep.domain, U32, "u32")
+        _fit(f"{path}.dependencies[{i}].coord_type", dep.coord_type, U32, "u32")
+        _fit(f"{path}.dependencies[{i}].num_processors", dep.num_processors, U32, "u32")
+
+
+def check_cx(path: str, cx: CxInfo) -> list[str]:
+    """Raise on data Xen would drop; return warnings for CPU-dependent rules."""
+    warnings: list[str] = []
+    c1_seen: int | None = None
+    deep = 0
+    for i, state in enumerate(cx.states):
+        spath = f"{path}.states[{i}]"
+        check_cstate_data(spath, state)
+        if state.type == abi.ACPI_STATE_C1:
+            if c1_seen is not None:
+                raise ValidationError(f"{spath}.type", f"a second C1 (first at states"
+                                      f"[{c1_seen}]): Xen has one C1 slot and keeps the last")
+            c1_seen = i
+        else:
+            deep += 1
+            if deep > MAX_DEEP_STATES:
+                raise ValidationError(spath, f"more than {MAX_DEEP_STATES} states deeper than "
+                                      f"C1: Xen has {MAX_POWER_SLOTS} slots (C0, C1 and "
+                                      f"{MAX_DEEP_STATES} more) and ignores the rest")
+        warnings += _cpu_dependent_warnings(spath, state, cx.flags)
+    if len(cx.states) > U32:
+        raise ValidationError(f"{path}.states", "count does not fit u32")
+    return warnings
+
+
+def _cpu_dependent_warnings(path: str, state: CState, flags: CxFlags) -> Iterator[str]:
+    if state.register.space_id == SpaceId.FIXED_HARDWARE:
+        yield (f"{path}: kept only if the CPU supports MWAIT with sub-state "
+               f"{state.register.address:#x} (cpu_idle.c acpi_processor_ffh_cstate_probe)")
+    if state.type in (abi.ACPI_STATE_C2, abi.ACPI_STATE_C3):
+        yield (f"{path}: C{state.type} is kept only if the local APIC timer keeps running "
+               "(ARAT) or HPET/PIT broadcast is available")
+        if not flags.has_cst:
+            yield (f"{path}: with has_cst false, Xen drops C{state.type} on CPUs without bus "
+                   "master control (all Intel Core and later; cpu_idle.c check_cx)")
+    if state.dependencies:
+        yield f"{path}.dependencies: Xen accepts _CSD and ignores it (not supported)"
+
+
+def check_px(path: str, px: PxInfo) -> None:
+    """``set_px_pminfo`` (Xen ``xen/drivers/cpufreq/cpufreq.c``) and ACPI's _PSD/_PPC rules."""
+    check_register(f"{path}.control_register", px.control_register, pct=True)
+    check_register(f"{path}.status_register", px.status_register, pct=True)
+    if px.control_register.space_id != px.status_register.space_id:
+        raise ValidationError(f"{path}.status_register.space_id", "must equal "
+                              "control_register.space_id: Xen refuses _PCT registers in "
+                              "different spaces with EINVAL")
+    if len(px.states) <= 1:
+        raise ValidationError(f"{path}.states", f"{len(px.states)} P-state(s): Xen needs at "
+                              "least 2 (EINVAL)")
+    for i, st in enumerate(px.states):
+        spath = f"{path}.states[{i}]"
+        for name in ("core_frequency", "power", "transition_latency",
+                     "bus_master_latency", "control", "status"):
+            _fit(f"{spath}.{name}", getattr(st, name), U64, f"xen_processor_px.{name} (u64)")
+    _fit(f"{path}.ppc", px.ppc, U32, "_PPC (u32)")
+    if px.ppc >= len(px.states):
+        raise ValidationError(f"{path}.ppc", f"{px.ppc} does not index a P-state "
+                              f"(0..{len(px.states) - 1})")
+    psd = px.psd
+    if psd.num_entries != abi.ACPI_PSD_REV0_ENTRIES:
+        raise ValidationError(f"{path}.psd.num_entries", f"{psd.num_entries}: a _PSD "
+                              f"package has {abi.ACPI_PSD_REV0_ENTRIES} entries")
+    if psd.revision != abi.ACPI_PSD_REV0_REVISION:
+        raise ValidationError(f"{path}.psd.revision", f"{psd.revision}: only revision 0 "
+                              "of _PSD exists")
+    if psd.coord_type not in SHARED_TYPE:
+        raise ValidationError(f"{path}.psd.coord_type", f"{psd.coord_type:#x}: must be "
+                              "SW_ALL (0xfc), SW_ANY (0xfd) or HW_ALL (0xfe); Xen refuses "
+                              "any other shared type with EINVAL")
+    _fit(f"{path}.psd.domain", psd.domain, U64, "u64")
+    _fit(f"{path}.psd.num_processors", psd.num_processors, U64, "u64", minimum=1)
+
+
+def check_pdc(path: str, pdc: Pdc) -> None:
+    """Xen ``acpi_set_pdc_bits``: revision 1, at least one capability word."""
+    if pdc.revision != abi.ACPI_PDC_REVISION_ID:
+        raise ValidationError(f"{path}.revision", f"{pdc.revision}: Xen accepts only _PDC "
+                              f"revision {abi.ACPI_PDC_REVISION_ID} (EINVAL)")
+    if not pdc.capabilities:
+        raise ValidationError(f"{path}.capabilities", "no capability word: Xen needs one "
+                              "(EINVAL)")
+    for i, word in enumerate(pdc.capabilities):
+        _fit(f"{path}.capabilities[{i}]", word, U32, "a _PDC DWORD (u32)")
+
+
+def check_acpi_id(path: str, acpi_id: object) -> None:
+    _fit(path, acpi_id, U32, "an ACPI processor id (u32)")
+
+
+def check_processor(path: str, proc: ProcessorPower) -> list[str]:
+    """Every rule for one table entry; the warnings, or a ValidationError."""
+    if proc.acpi_ids != "all":
+        if not proc.acpi_ids:
+            raise ValidationError(f"{path}.acpi_id", "names no processor")
+        for i, acpi_id in enumerate(proc.acpi_ids):
+            check_acpi_id(f"{path}.acpi_id[{i}]" if len(proc.acpi_ids) > 1 else
+                          f"{path}.acpi_id", acpi_id)
+    if proc.cx is None and proc.px is None and proc.pdc is None:
+        raise ValidationError(path, "has none of cx, px, pdc: nothing to upload")
+    warnings: list[str] = []
+    if proc.pdc is not None:
+        check_pdc(f"{path}.pdc", proc.pdc)
+    if proc.cx is not None:
+        warnings += check_cx(f"{path}.cx", proc.cx)
+    if proc.px is not None:
+        check_px(f"{path}.px", proc.px)
+    return warnings
+
+
+def check_table(table: PowerTable) -> list[str]:
+    """Validate a whole table before anything is sent; its warnings."""
+    if not table.processors:
+        raise ValidationError("processors", "the table has no processor entries")
+    warnings: list[str] = []
+    for i, proc in enumerate(table.processors):
+        warnings += check_processor(f"processors[{i}]", proc)
+    return warnings
+
+
+# ----------------------------------------------------------- what Xen keeps
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The CPU facts ``check_cx`` depends on (what only the hypervisor knows).
+
+    The default is the CPU the real-Xen tests boot under QEMU: an Intel
+    family 6 model 42 with ARAT and MWAIT.
+    """
+
+    vendor: str = "GenuineIntel"
+    family: int = 6
+    model: int = 42
+    arat: bool = True
+    hpet_broadcast: bool = False
+    # CPUID.5.EDX: the number of MWAIT sub-states of C0..C7, a nibble each.
+    mwait_substates: int | None = 0x00002220
+    fadt_wbinvd: bool = True
+    lapic_timer_c2_ok: bool = False
+    online_cpus: int = 2
+
+    def bm_flags(self, uploaded: CxFlags) -> tuple[bool, bool]:
+        """``acpi_processor_power_init_bm_check``: Xen's own bm_check/bm_control."""
+        intel = self.vendor == "GenuineIntel"
+        amd = self.vendor == "AuthenticAMD"
+        bm_check = self.online_cpus == 1 or intel or (amd and self.family == 0x15)
+        bm_control = uploaded.bm_control
+        if intel and (self.family > 6 or (self.family == 6 and self.model >= 14)):
+            bm_control = False
+        return bm_check, bm_control
+
+
+def drop_reason(state: CState, flags: CxFlags, platform: Platform) -> str | None:
+    """Why Xen's ``check_cx`` would drop ``state`` on ``platform``, or ``None``."""
+    reg = state.register
+    if reg.space_id == SpaceId.SYSTEM_IO:
+        if reg.address == 0:
+            return "SYSTEM_IO register at address 0"
+    elif reg.space_id == SpaceId.FIXED_HARDWARE:
+        if (reg.bit_width, reg.bit_offset) != (FFH_VENDOR_INTEL, FFH_NATIVE_CSTATE_BEYOND_HALT):
+            return "FFH register is not vendor Intel / native C-state"
+        if platform.mwait_substates is None:
+            return "the CPU has no MWAIT"
+        # acpi_processor_ffh_cstate_probe: hint bits 7:4 = C-state - 1, 3:0 = sub-state.
+        cstate = ((reg.address >> 4) & 0xF) + 1
+        available = (platform.mwait_substates >> (4 * cstate)) & 0xF
+        if available < (reg.address & 0xF):
+            return f"the CPU has no MWAIT sub-state {reg.address:#x}"
+    else:
+        return f"address space {reg.space_id:#x} cannot enter C-states"
+    if state.type == abi.ACPI_STATE_C2 and platform.lapic_timer_c2_ok:
+        return None
+    if state.type in (abi.ACPI_STATE_C2, abi.ACPI_STATE_C3):
+        if not (platform.arat or platform.hpet_broadcast):
+            return "no timer keeps running in C2/C3 (no ARAT, no broadcast)"
+        bm_check, bm_control = platform.bm_flags(flags)
+        if bm_check and not bm_control and not flags.has_cst:
+            return "C2/C3 without bus-master control needs has_cst"
+        if not bm_check and not platform.fadt_wbinvd:
+            return "C2/C3 without bm_check needs the FADT WBINVD flag"
+    return None
+
+
+def kept_cstates(states: Sequence[CState], flags: CxFlags,
+                 platform: Platform) -> tuple[list[CState | None], list[tuple[CState, str]]]:
+    """Xen's slots after one upload (slot 0 = C0 as ``None``) and the dropped states.
+
+    ``set_cx``: Xen starts from C0 + a HALT C1, a C1 replaces slot 1, deeper
+    states append in table order up to ``MAX_POWER_SLOTS``.
+    """
+    halt_c1 = CState(abi.ACPI_STATE_C1, 0, 0, Register(SpaceId.SYSTEM_MEMORY))
+    slots: list[CState | None] = [None, halt_c1]
+    dropped: list[tuple[CState, str]] = []
+    for state in states:
+        reason = drop_reason(state, flags, platform)
+        if state.type == abi.ACPI_STATE_C0:
+            reason = "C0 data ignored"
+        elif reason is None and state.type != abi.ACPI_STATE_C1 and len(slots) >= MAX_POWER_SLOTS:
+            reason = f"C{state.type} data ignored: all {MAX_POWER_SLOTS} slots used"
+        if reason is not None:
+            dropped.append((state, reason))
+        elif state.type == abi.ACPI_STATE_C1:
+            slots[1] = state
+        else:
+            slots.append(state)
+    return slots, dropped

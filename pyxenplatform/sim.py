@@ -1,0 +1,238 @@
+"""A simulated Xen behind the :class:`~pyxenplatform.transport.Transport` interface.
+
+It receives the address of a ``struct xen_platform_op`` exactly as privcmd
+hands it to Xen, reads the op and every array its guest handles point to
+through those addresses (as ``copy_from_guest`` does), applies Xen's rules --
+including the C-states ``check_cx`` drops silently -- keeps per-CPU state,
+and answers with Xen's errno.  It is the default behind ``--dry-run`` and the
+REPL's playground:
+
+>>> from pyxenplatform import Hypervisor
+>>> hv = Hypervisor.simulated()
+>>> [c.acpi_id for c in hv.physical_cpus()]
+[0, 1]
+
+Sources mirrored: Xen ``xen/arch/x86/platform_hypercall.c`` (dispatch,
+get_cpuinfo), ``xen/arch/x86/acpi/cpu_idle.c`` (set_cx_pminfo, check_cx,
+set_cx), ``xen/drivers/cpufreq/cpufreq.c`` (set_px_pminfo,
+acpi_set_pdc_bits).  It does not model which ``_PDC`` bits Xen rewrites.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from . import abi
+from .hypercalls import PhysicalCpu
+from .model import CState, CStateDependency, CxFlags, Register
+from .rules import Platform, kept_cstates
+from .transport import Arena
+
+_S = TypeVar("_S", bound=ctypes.Structure)
+
+
+def copy_from_guest(ctype: type[_S], address: int, count: int = 1) -> list[_S]:
+    """Read ``count`` structs at a guest address into Xen's own copies."""
+    if address == 0 and count:
+        raise OSError(errno.EFAULT, "NULL guest handle")
+    raw = ctypes.string_at(address, ctypes.sizeof(ctype) * count)
+    size = ctypes.sizeof(ctype)
+    return [ctype.from_buffer_copy(raw, i * size) for i in range(count)]
+
+
+def _fail(err: int) -> OSError:
+    return OSError(err, os.strerror(err))
+
+
+@dataclass
+class CpuPowerState:
+    """What the simulated Xen holds for one physical CPU."""
+
+    slots: list[CState | None] = field(default_factory=list)
+    dropped: list[tuple[CState, str]] = field(default_factory=list)
+    px_states: int = 0
+    platform_limit: int = 0
+    shared_type: int = 0
+    px_initialised: bool = False
+
+    @property
+    def cstate_types(self) -> list[int]:
+        """Xen's C-state list as ``xenpm`` counts it: C0, C1, then the rest."""
+        return [0 if s is None else s.type for s in self.slots]
+
+
+def _to_cstate(cx: abi.xen_processor_cx) -> CState:
+    reg = cx.reg
+    deps = tuple(
+        CStateDependency(d.domain, d.coord_type, d.num)
+        for d in copy_from_guest(abi.xen_processor_csd, cx.dp.p, cx.dpcnt)
+    ) if cx.dpcnt and cx.dp.p else ()
+    return CState(cx.type, cx.latency, cx.power,
+                  Register(reg.space_id, reg.bit_width, reg.bit_offset, reg.access_size,
+                           reg.address), deps)
+
+
+class SimulatedXen:
+    """A stand-in hypervisor: same interface as :class:`~pyxenplatform.transport.Privcmd`.
+
+    ``cpus``: the physical CPUs (default two, ACPI ids 0 and 1).  ``platform``:
+    the CPU facts ``check_cx`` depends on.  ``cpufreq_driver``: whether Xen has
+    a cpufreq driver (else a full Px upload fails with ENODEV, as under QEMU).
+    ``idle_driver="mwait-idle"``: Xen ignores Cx uploads and returns 0.
+    """
+
+    def __init__(
+        self,
+        cpus: Sequence[PhysicalCpu] | None = None,
+        *,
+        platform: Platform | None = None,
+        cpufreq_driver: bool = False,
+        idle_driver: Literal["acpi", "mwait-idle"] = "acpi",
+    ) -> None:
+        self.cpus = list(cpus) if cpus is not None else [
+            PhysicalCpu(xen_cpuid=i, acpi_id=i, apic_id=2 * i, online=True) for i in range(2)
+        ]
+        self.platform = platform or Platform(online_cpus=len(self.cpus))
+        self.cpufreq_driver = cpufreq_driver
+        self.idle_driver = idle_driver
+        self.state = {cpu.xen_cpuid: CpuPowerState() for cpu in self.cpus}
+        self.acpi_idle_active = False  # Xen switches once CPU 0 has its data
+        self.calls: list[tuple[str, int | None, int]] = []  # (op, acpi id, errno)
+        self._arena = Arena(hypercall_device=None)
+
+    # -- Transport -------------------------------------------------------
+    @property
+    def arena(self) -> Arena:
+        return self._arena
+
+    def platform_op(self, address: int) -> int:
+        (op,) = copy_from_guest(abi.xen_platform_op, address)
+        if op.interface_version != abi.XENPF_INTERFACE_VERSION:
+            raise _fail(errno.EACCES)
+        guest = abi.xen_platform_op.from_address(address)  # copy_to_guest target
+        handlers = {
+            abi.XENPF_get_cpuinfo: self._get_cpuinfo,
+            abi.XENPF_get_cpu_version: self._get_cpu_version,
+            abi.XENPF_set_processor_pminfo: self._set_pminfo,
+        }
+        handler = handlers.get(op.cmd)
+        if handler is None:
+            raise _fail(errno.ENOSYS)
+        return handler(op, guest)
+
+    def close(self) -> None:
+        self._arena.close()
+
+    # -- helpers -----------------------------------------------------------
+    def cpu_by_acpi_id(self, acpi_id: int) -> PhysicalCpu | None:
+        """``get_cpu_id``: the CPU with this ACPI id, if Xen has one."""
+        return next((c for c in self.cpus if c.acpi_id == acpi_id), None)
+
+    def held(self, acpi_id: int) -> CpuPowerState:
+        """What Xen holds for the CPU with ``acpi_id``."""
+        cpu = self.cpu_by_acpi_id(acpi_id)
+        if cpu is None:
+            raise KeyError(f"no CPU with ACPI id {acpi_id}")
+        return self.state[cpu.xen_cpuid]
+
+    # -- sub-ops -----------------------------------------------------------
+    def _get_cpuinfo(self, op: abi.xen_platform_op, guest: abi.xen_platform_op) -> int:
+        info = guest.u.pcpu_info
+        cpu = next((c for c in self.cpus if c.xen_cpuid == op.u.pcpu_info.xen_cpuid), None)
+        info.max_present = max(c.xen_cpuid for c in self.cpus)
+        if cpu is None:
+            info.flags = abi.XEN_PCPU_FLAGS_INVALID
+        else:
+            info.flags = abi.XEN_PCPU_FLAGS_ONLINE if cpu.online else 0
+            info.apic_id, info.acpi_id = cpu.apic_id, cpu.acpi_id
+        return 0
+
+    def _get_cpu_version(self, op: abi.xen_platform_op, guest: abi.xen_platform_op) -> int:
+        ver = guest.u.pcpu_version
+        ver.max_present = max(c.xen_cpuid for c in self.cpus)
+        if any(c.xen_cpuid == op.u.pcpu_version.xen_cpuid and c.online for c in self.cpus):
+            ver.vendor_id = self.platform.vendor.encode()
+            ver.family, ver.model, ver.stepping = self.platform.family, self.platform.model, 1
+        return 0
+
+    def _set_pminfo(self, op: abi.xen_platform_op, guest: abi.xen_platform_op) -> int:
+        info = op.u.set_pminfo
+        handlers = {abi.XEN_PM_CX: self._set_cx, abi.XEN_PM_PX: self._set_px,
+                    abi.XEN_PM_PDC: self._set_pdc}
+        handler = handlers.get(info.type)
+        err = 0
+        try:
+            if handler is None:
+                raise _fail(errno.ENOSYS if info.type == abi.XEN_PM_TX else errno.EINVAL)
+            return handler(info)
+        except OSError as exc:
+            err = exc.errno or errno.EIO
+            raise
+        finally:
+            self.calls.append((f"set_pminfo/{info.type}", info.id, err))
+
+    def _xen_cpu(self, acpi_id: int) -> PhysicalCpu:
+        cpu = self.cpu_by_acpi_id(acpi_id)
+        if cpu is None:
+            raise _fail(errno.EINVAL)  # Xen logs "No CPU for ACPI ID"
+        return cpu
+
+    def _set_cx(self, info: abi.xenpf_set_processor_pminfo) -> int:
+        power = info.u.power
+        if self.idle_driver != "acpi":
+            return 0  # mwait-idle owns idle: Xen returns 0 and changes nothing
+        cpu = self._xen_cpu(info.id)
+        raw = copy_from_guest(abi.xen_processor_cx, power.states.p, power.count)
+        flags = CxFlags(bool(power.flags.bm_check), bool(power.flags.bm_control),
+                        bool(power.flags.has_cst))
+        slots, dropped = kept_cstates([_to_cstate(c) for c in raw], flags, self.platform)
+        held = self.state[cpu.xen_cpuid]
+        held.slots, held.dropped = slots, dropped
+        if cpu.xen_cpuid == 0:
+            self.acpi_idle_active = True
+        return 0
+
+    def _set_px(self, info: abi.xenpf_set_processor_pminfo) -> int:
+        perf = info.u.perf
+        cpu = self._xen_cpu(info.id)
+        held = self.state[cpu.xen_cpuid]
+        if perf.flags & abi.XEN_PX_PCT and (
+            perf.control_register.space_id != perf.status_register.space_id
+        ):
+            raise _fail(errno.EINVAL)
+        if perf.flags & abi.XEN_PX_PSS:
+            if perf.state_count <= 1:
+                raise _fail(errno.EINVAL)
+            held.px_states = len(copy_from_guest(abi.xen_processor_px, perf.states.p,
+                                                 perf.state_count))
+        if perf.flags & abi.XEN_PX_PSD:
+            if perf.shared_type not in (abi.XEN_CPUPERF_SHARED_TYPE_HW,
+                                        abi.XEN_CPUPERF_SHARED_TYPE_ALL,
+                                        abi.XEN_CPUPERF_SHARED_TYPE_ANY):
+                raise _fail(errno.EINVAL)
+            held.shared_type = perf.shared_type
+        if perf.flags & abi.XEN_PX_PPC:
+            held.platform_limit = perf.platform_limit
+            if held.px_initialised:
+                return 0  # cpufreq_limit_change
+        all_parts = abi.XEN_PX_PCT | abi.XEN_PX_PSS | abi.XEN_PX_PPC | abi.XEN_PX_PSD
+        if perf.flags == all_parts:
+            if not self.cpufreq_driver:
+                raise _fail(errno.ENODEV)  # cpufreq_cpu_init: no driver
+            held.px_initialised = True
+        return 0
+
+    def _set_pdc(self, info: abi.xenpf_set_processor_pminfo) -> int:
+        address = info.u.pdc.p
+        head = (ctypes.c_uint32 * 2).from_buffer_copy(ctypes.string_at(address, 8))
+        if head[0] != abi.ACPI_PDC_REVISION_ID or head[1] == 0:
+            raise _fail(errno.EINVAL)
+        cpu = self._xen_cpu(info.id)
+        if not cpu.online:
+            raise _fail(errno.EINVAL)
+        return 0
