@@ -1,0 +1,285 @@
+"""The ``pyxenplatform`` command line (also ``python -m pyxenplatform``).
+
+Exit codes: 0 success; 1 the hypervisor refused something; 2 bad input or
+usage (nothing was sent); 3 no privcmd device (not a dom0, or xen-privcmd
+not loaded); 4 permission denied (needs root in dom0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from . import abi
+from .errors import PermissionDenied, PrivcmdUnavailable, ValidationError, XenPlatformError
+from .hypercalls import PhysicalCpu
+from .hypervisor import Hypervisor, TableResult, plan_uploads
+from .marshal import build_cx, build_pdc, build_px
+from .model import PowerTable
+from .rules import check_table
+from .sim import SimulatedXen
+from .sources import load_table
+
+log = logging.getLogger("pyxenplatform")
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_PRIVCMD, EXIT_PERMISSION = 0, 1, 2, 3, 4
+
+EPILOG = """\
+exit codes: 0 ok, 1 Xen refused something, 2 bad input or usage (nothing sent),
+3 no privcmd device (not a Xen dom0, or modprobe xen-privcmd), 4 needs root in dom0.
+
+examples:
+  pyxenplatform cpus --json
+  pyxenplatform check examples/cx-ffh-c1-c2.toml
+  pyxenplatform upload examples/cx-ffh-c1-c2.toml --dry-run
+  pyxenplatform show examples/px-pstates.toml --hex
+"""
+
+
+def parse_cpus(spec: str) -> list[PhysicalCpu]:
+    """``xen_cpuid:apic_id:acpi_id,...`` -> CPUs for the simulated hypervisor."""
+    cpus = []
+    for item in spec.split(","):
+        try:
+            xen_cpuid, apic_id, acpi_id = (int(x, 0) for x in item.split(":"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: expected xen_cpuid:apic_id:acpi_id, e.g. 0:0:2") from None
+        cpus.append(PhysicalCpu(xen_cpuid, acpi_id, apic_id, True))
+    return cpus
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pyxenplatform",
+        description="Upload processor power tables (C-states, P-states, _PDC) to Xen "
+        "from a Linux dom0, validated as Xen validates them.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output (-vv for debug)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--privcmd", metavar="PATH",
+                        help="privcmd device (default: $PYXENPLATFORM_PRIVCMD, /dev/xen/privcmd)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    cpus = sub.add_parser("cpus", help="list the physical CPUs Xen reports",
+                          description="The physical CPUs from XENPF_get_cpuinfo: Xen CPU id, "
+                          "ACPI id (what power tables are keyed by), APIC id, online.")
+    cpus.add_argument("--json", action="store_true", help="print a JSON list")
+
+    def add_dry_run(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--cpus", type=parse_cpus, metavar="SPEC", dest="sim_cpus",
+                       help="CPUs of the simulated hypervisor, xen_cpuid:apic_id:acpi_id,... "
+                       "(default: the table's ACPI ids, else ACPI ids 0 and 1)")
+
+    upload = sub.add_parser("upload", help="validate, then upload tables to Xen",
+                            description="Validate every FILE whole, then upload them: per "
+                            "physical CPU _PDC, Cx, Px, the ACPI id of Xen CPU 0 first. "
+                            "\"acpi_id = 'all'\" means every present physical CPU.")
+    upload.add_argument("files", nargs="+", metavar="FILE", help="a .json or .toml table")
+    upload.add_argument("--acpi-id", type=int, action="append", metavar="N",
+                        help="upload only for this ACPI id (repeatable)")
+    upload.add_argument("--dry-run", action="store_true",
+                        help="use the simulated hypervisor: show what Xen would keep and drop")
+    upload.add_argument("--json", action="store_true",
+                        help="print per ACPI id what was sent and Xen's answer, as JSON")
+    add_dry_run(upload)
+
+    show = sub.add_parser("show", help="show the ops as Xen will receive them",
+                          description="Each op's fields as Xen reads them; --hex adds the "
+                          "exact bytes of the hypercall buffer (op plus arrays).")
+    show.add_argument("file", metavar="FILE")
+    show.add_argument("--hex", action="store_true", help="dump the bytes too")
+    add_dry_run(show)
+
+    check = sub.add_parser("check", help="validate tables only (nothing is sent)")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except ValidationError as exc:
+        return _fail(args, exc, EXIT_USAGE)
+    except PrivcmdUnavailable as exc:
+        return _fail(args, exc, EXIT_NO_PRIVCMD)
+    except PermissionDenied as exc:
+        return _fail(args, exc, EXIT_PERMISSION)
+    except XenPlatformError as exc:
+        return _fail(args, exc, EXIT_REFUSED)
+
+
+def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:
+    if args.debug:
+        log.exception("failed")
+    print(f"pyxenplatform: error: {exc}", file=sys.stderr)
+    return code
+
+
+def _load(files: Sequence[str]) -> PowerTable:
+    tables = [load_table(f) for f in files]
+    for f, t in zip(files, tables):
+        try:
+            check_table(t)
+        except ValidationError as exc:
+            raise exc.in_source(f) from None
+    return PowerTable(tuple(p for t in tables for p in t.processors))
+
+
+def _simulated_cpus(table: PowerTable, cpus: list[PhysicalCpu] | None) -> list[PhysicalCpu]:
+    if cpus:
+        return cpus
+    ids = sorted({i for p in table.processors if p.acpi_ids != "all" for i in p.acpi_ids})
+    ids = ids or [0, 1]
+    return [PhysicalCpu(n, acpi_id, n, True) for n, acpi_id in enumerate(ids)]
+
+
+def _hypervisor(args: argparse.Namespace, table: PowerTable | None = None) -> Hypervisor:
+    if getattr(args, "dry_run", False) or table is not None and args.command == "show":
+        assert table is not None
+        return Hypervisor(SimulatedXen(_simulated_cpus(table, args.sim_cpus)))
+    from .transport import Privcmd
+    return Hypervisor(Privcmd(args.privcmd))
+
+
+def cmd_cpus(args: argparse.Namespace) -> int:
+    with _hypervisor(args) as hv:
+        cpus = hv.physical_cpus()
+    if args.json:
+        rows = [{"xen_cpuid": c.xen_cpuid, "acpi_id": c.acpi_id, "apic_id": c.apic_id,
+                 "online": c.online} for c in cpus]
+        print(json.dumps(rows, indent=2))
+    else:
+        print(f"{'xen cpu':>7}  {'acpi id':>7}  {'apic id':>7}  online")
+        for c in cpus:
+            print(f"{c.xen_cpuid:>7}  {c.acpi_id:>7}  {c.apic_id:>7}  {'yes' if c.online else 'no'}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    for f in args.files:
+        warnings = check_table(load_table(f))
+        for w in warnings:
+            log.info("%s: %s", f, w)
+        print(f"{f}: ok ({len(warnings)} notes; -v shows them)" if warnings else f"{f}: ok")
+    return EXIT_OK
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    table = _load(args.files)
+    with _hypervisor(args, table) as hv:
+        result = hv.upload_table(table, only_acpi_ids=args.acpi_id)
+    if args.json:
+        report = {"dry_run": args.dry_run, "ok": result.ok, "warnings": result.warnings,
+                  "results": [r.to_json() for r in result.results]}
+        print(json.dumps(report, indent=2))
+    else:
+        _print_result(result, sys.stdout, args.dry_run)
+    for r in result.failed:
+        print(f"pyxenplatform: error: {r.error}", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_REFUSED
+
+
+def _print_result(result: TableResult, out: TextIO, dry_run: bool) -> None:
+    for w in result.warnings:
+        log.info("%s", w)
+    xen = "simulated Xen" if dry_run else "Xen"
+    for r in result.results:
+        status = "ok" if r.ok else f"refused ({r.error})"
+        line = f"ACPI id {r.acpi_id}: {r.kind} {_describe(r.sent)} -> {status}"
+        if r.kept is not None:
+            line += f"; {xen} holds " + " ".join(f"C{t}" for t in r.kept)
+        if r.dropped:
+            line += "; dropped: " + "; ".join(r.dropped)
+        if r.pdc_out is not None:
+            line += f"; capabilities now {r.pdc_out:#x}"
+        print(line, file=out)
+
+
+def _describe(sent: dict[str, object]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sent.items() if k != "type")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    table = _load([args.file])
+    cpus = _simulated_cpus(table, args.sim_cpus)
+    warnings: list[str] = []
+    sim = SimulatedXen(cpus)
+    for acpi_id, kind, proc in plan_uploads(table, cpus, warnings):
+        if kind == "cx" and proc.cx is not None:
+            op = build_cx(sim, acpi_id, proc.cx)
+        elif kind == "px" and proc.px is not None:
+            op = build_px(sim, acpi_id, proc.px)
+        elif proc.pdc is not None:
+            op, _ = build_pdc(sim, acpi_id, proc.pdc)
+        print(f"# ACPI id {acpi_id}: {kind}")
+        for line in describe_op(op):
+            print(line)
+        if args.hex:
+            print(hexdump(sim.arena.contents(), sim.arena.base_address))
+        print()
+    return EXIT_OK
+
+
+def describe_op(op: abi.xen_platform_op) -> list[str]:
+    """Every field Xen reads for a set_pminfo op, arrays followed through their handles."""
+    info = op.u.set_pminfo
+    lines = [f"cmd = {op.cmd} (XENPF_set_processor_pminfo)",
+             f"interface_version = {op.interface_version:#x}",
+             f"u.set_pminfo.id = {info.id}", f"u.set_pminfo.type = {info.type}"]
+    if info.type == abi.XEN_PM_CX:
+        power = info.u.power
+        lines += _fields("u.set_pminfo.u.power", power)
+        states = (abi.xen_processor_cx * power.count).from_address(power.states.p)
+        for i, st in enumerate(states):
+            lines += _fields(f"states[{i}]", st)
+    elif info.type == abi.XEN_PM_PX:
+        perf = info.u.perf
+        lines += _fields("u.set_pminfo.u.perf", perf)
+        if perf.flags & abi.XEN_PX_PSS:
+            states_px = (abi.xen_processor_px * perf.state_count).from_address(perf.states.p)
+            for i, px in enumerate(states_px):
+                lines += _fields(f"states[{i}]", px)
+    elif info.type == abi.XEN_PM_PDC:
+        head = (ctypes.c_uint32 * 2).from_address(info.u.pdc.p)
+        words = (ctypes.c_uint32 * (2 + head[1])).from_address(info.u.pdc.p)
+        lines += [f"u.set_pminfo.u.pdc.p -> [{', '.join(hex(w) for w in words)}]"]
+    return lines
+
+
+def _fields(prefix: str, obj: ctypes.Structure | ctypes.Union) -> list[str]:
+    lines = []
+    for name, *_ in obj._fields_:
+        value = getattr(obj, name)
+        if isinstance(value, (ctypes.Structure, ctypes.Union)):
+            lines += _fields(f"{prefix}.{name}", value)
+        else:
+            lines.append(f"{prefix}.{name} = {value:#x}" if isinstance(value, int)
+                         else f"{prefix}.{name} = {value!r}")
+    return lines
+
+
+def hexdump(data: bytes, base: int) -> str:
+    """16 bytes a line, with offsets from the op (addresses shown in the header)."""
+    rows = [f"  arena at {base:#x}, {len(data)} bytes:"]
+    for off in range(0, len(data), 16):
+        chunk = data[off:off + 16]
+        rows.append(f"  {off:04x}  {chunk.hex(' ')}")
+    return "\n".join(rows)
+
+
+COMMANDS = {"cpus": cmd_cpus, "check": cmd_check, "upload": cmd_upload, "show": cmd_show}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
