@@ -21,7 +21,7 @@ from .hypercalls import PhysicalCpu
 from .hypervisor import Hypervisor, TableResult, plan_uploads
 from .marshal import build_cx, build_pdc, build_px
 from .model import PowerTable
-from .rules import check_table
+from .rules import check_explicit_ids, check_table
 from .sim import SimulatedXen
 from .sources import load_table
 
@@ -126,14 +126,14 @@ def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:
     return code
 
 
-def _load(files: Sequence[str]) -> PowerTable:
+def _load(files: Sequence[str]) -> tuple[PowerTable, list[str]]:
+    """Load and check every file (each on its own, then across files); the
+    merged table and its warnings."""
     tables = [load_table(f) for f in files]
-    for f, t in zip(files, tables):
-        try:
-            check_table(t)
-        except ValidationError as exc:
-            raise exc.in_source(f) from None
-    return PowerTable(tuple(p for t in tables for p in t.processors))
+    warnings = [w for f, t in zip(files, tables) for w in check_table(t, source=f)]
+    check_explicit_ids([(f, i, p) for f, t in zip(files, tables)
+                        for i, p in enumerate(t.processors)])
+    return PowerTable(tuple(p for t in tables for p in t.processors)), warnings
 
 
 def _simulated_cpus(table: PowerTable, cpus: list[PhysicalCpu] | None) -> list[PhysicalCpu]:
@@ -167,16 +167,16 @@ def cmd_cpus(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    for f in args.files:
-        warnings = check_table(load_table(f))
-        for w in warnings:
-            log.info("%s: %s", f, w)
-        print(f"{f}: ok ({len(warnings)} notes; -v shows them)" if warnings else f"{f}: ok")
+    _, warnings = _load(args.files)
+    for w in warnings:
+        log.info("%s", w)
+    notes = f" ({len(warnings)} notes; -v shows them)" if warnings else ""
+    print(f"{', '.join(args.files)}: ok{notes}")
     return EXIT_OK
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    table = _load(args.files)
+    table, _ = _load(args.files)
     with _hypervisor(args, table) as hv:
         result = hv.upload_table(table, only_acpi_ids=args.acpi_id)
     if args.json:
@@ -211,7 +211,7 @@ def _describe(sent: dict[str, object]) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    table = _load([args.file])
+    table, _ = _load([args.file])
     cpus = _simulated_cpus(table, args.sim_cpus)
     warnings: list[str] = []
     sim = SimulatedXen(cpus)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from . import abi
-from .errors import HypercallError, PermissionDenied, PrivcmdUnavailable, ValidationError
+from .errors import HypercallError, PermissionDenied, PrivcmdUnavailable
 from .hypercalls import CpuVersion, PhysicalCpu, get_cpu_version, issue, physical_cpus
 from .marshal import PX_ALL, build_cx, build_pdc, build_px
 from .model import CxInfo, Pdc, PowerTable, ProcessorPower, PxInfo
@@ -126,9 +126,11 @@ class Hypervisor:
     def upload_cx(self, acpi_id: int, cx: CxInfo) -> UploadResult:
         """Send ``XEN_PM_CX`` for one ACPI id; validated first, nothing sent if invalid."""
         check_acpi_id("acpi_id", acpi_id)
-        warnings = check_cx("cx", cx)
-        for w in warnings:
+        for w in check_cx("cx", cx):
             log.info("ACPI id %d: %s", acpi_id, w)
+        return self._send_cx(acpi_id, cx)
+
+    def _send_cx(self, acpi_id: int, cx: CxInfo) -> UploadResult:
         sent: dict[str, object] = {"type": "XEN_PM_CX", "count": len(cx.states),
                 "states": [f"C{s.type}" for s in cx.states]}
         op = build_cx(self.transport, acpi_id, cx)
@@ -144,6 +146,9 @@ class Hypervisor:
         """
         check_acpi_id("acpi_id", acpi_id)
         check_px("px", px)
+        return self._send_px(acpi_id, px, flags)
+
+    def _send_px(self, acpi_id: int, px: PxInfo, flags: int | None = None) -> UploadResult:
         if flags is None:
             previous = self._px_sent.get(acpi_id)
             same_but_ppc = previous is not None and previous == _with_ppc(px, previous.ppc)
@@ -164,6 +169,9 @@ class Hypervisor:
         """Send ``XEN_PM_PDC``; ``pdc_out`` is the capability word Xen lets firmware see."""
         check_acpi_id("acpi_id", acpi_id)
         check_pdc("pdc", pdc)
+        return self._send_pdc(acpi_id, pdc)
+
+    def _send_pdc(self, acpi_id: int, pdc: Pdc) -> UploadResult:
         op, buf = build_pdc(self.transport, acpi_id, pdc)
         sent: dict[str, object] = {"type": "XEN_PM_PDC", "words": list(buf)}
         result = self._issue(op, acpi_id, "pdc", sent)
@@ -178,7 +186,7 @@ class Hypervisor:
         except (PrivcmdUnavailable, PermissionDenied):
             raise  # nothing else will work either: stop the whole upload
         except HypercallError as exc:
-            log.warning("%s", exc)
+            log.info("%s", exc)  # the result carries it; the CLI prints it once
             return UploadResult(acpi_id, kind, sent, exc.errno or errno.EIO, str(exc))
         kept, dropped = self._what_xen_keeps(acpi_id, kind)
         return UploadResult(acpi_id, kind, sent, kept=kept, dropped=dropped)
@@ -211,12 +219,13 @@ class Hypervisor:
         return result
 
     def _upload_part(self, acpi_id: int, kind: Kind, proc: ProcessorPower) -> UploadResult:
+        # The table was checked whole by upload_table: send without re-checking.
         if kind == "pdc" and proc.pdc is not None:
-            return self.upload_pdc(acpi_id, proc.pdc)
+            return self._send_pdc(acpi_id, proc.pdc)
         if kind == "cx" and proc.cx is not None:
-            return self.upload_cx(acpi_id, proc.cx)
+            return self._send_cx(acpi_id, proc.cx)
         if kind == "px" and proc.px is not None:
-            return self.upload_px(acpi_id, proc.px)
+            return self._send_px(acpi_id, proc.px)
         raise AssertionError(f"plan names {kind} for an entry without it")
 
     # -- lifetime ---------------------------------------------------------------
@@ -238,23 +247,22 @@ def plan_uploads(table: PowerTable, cpus: Sequence[PhysicalCpu],
                  warnings: list[str]) -> list[tuple[int, Kind, ProcessorPower]]:
     """Which entry each ACPI id gets for each kind, CPU 0's ACPI id first.
 
-    An entry naming ACPI ids explicitly overrides an ``"all"`` entry; two
-    explicit entries giving the same id the same kind are an error.
+    An entry naming ACPI ids explicitly overrides an ``"all"`` entry (the
+    table is checked first: :func:`~pyxenplatform.rules.check_explicit_ids`).
     """
     present = [c.acpi_id for c in sorted(cpus, key=lambda c: c.xen_cpuid)]
-    chosen: dict[tuple[int, Kind], tuple[int, ProcessorPower, bool]] = {}
-    for index, proc in enumerate(table.processors):
+    chosen: dict[tuple[int, Kind], ProcessorPower] = {}
+    explicit_keys: set[tuple[int, Kind]] = set()
+    for proc in table.processors:
         explicit = proc.acpi_ids != "all"
         ids = list(proc.acpi_ids) if proc.acpi_ids != "all" else present
         for kind in _kinds(proc):
             for acpi_id in ids:
                 key = (acpi_id, kind)
-                earlier = chosen.get(key)
-                if earlier is not None and earlier[2] and explicit:
-                    raise ValidationError(f"processors[{index}].acpi_id", f"ACPI id {acpi_id} "
-                                          f"already gets {kind} from processors[{earlier[0]}]")
-                if earlier is None or explicit:
-                    chosen[key] = (index, proc, explicit)
+                if explicit or key not in explicit_keys:
+                    chosen[key] = proc
+                if explicit:
+                    explicit_keys.add(key)
     order = {acpi_id: i for i, acpi_id in enumerate(present)}
     kinds: tuple[Kind, ...] = ("pdc", "cx", "px")
     plan = sorted(chosen.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[0][0],
@@ -263,7 +271,7 @@ def plan_uploads(table: PowerTable, cpus: Sequence[PhysicalCpu],
     if boot is not None and any(k == "cx" for (_, k) in chosen) and (boot, "cx") not in chosen:
         warnings.append(f"the table has no C-states for ACPI id {boot} (Xen CPU 0): Xen keeps "
                         "using its default idle states until CPU 0's are uploaded")
-    return [(acpi_id, kind, proc) for (acpi_id, kind), (_, proc, _) in plan]
+    return [(acpi_id, kind, proc) for (acpi_id, kind), proc in plan]
 
 
 def _kinds(proc: ProcessorPower) -> list[Kind]:

@@ -203,14 +203,38 @@ def check_processor(path: str, proc: ProcessorPower) -> list[str]:
     return warnings
 
 
-def check_table(table: PowerTable) -> list[str]:
+def check_table(table: PowerTable, *, source: str | None = None) -> list[str]:
     """Validate a whole table before anything is sent; its warnings."""
-    if not table.processors:
-        raise ValidationError("processors", "the table has no processor entries")
-    warnings: list[str] = []
-    for i, proc in enumerate(table.processors):
-        warnings += check_processor(f"processors[{i}]", proc)
-    return warnings
+    try:
+        if not table.processors:
+            raise ValidationError("processors", "the table has no processor entries")
+        warnings: list[str] = []
+        for i, proc in enumerate(table.processors):
+            warnings += check_processor(f"processors[{i}]", proc)
+    except ValidationError as exc:
+        raise exc.in_source(source) if source else exc from None
+    check_explicit_ids([(source, i, p) for i, p in enumerate(table.processors)])
+    return [f"{source}: {w}" for w in warnings] if source else warnings
+
+
+def check_explicit_ids(entries: Sequence[tuple[str | None, int, ProcessorPower]]) -> None:
+    """Two entries naming the same ACPI id explicitly for the same kind of data are
+    an error (an explicit id overrides ``"all"``, but which of two explicit ones
+    should win?).  ``entries`` are (file, index in that file, entry)."""
+    seen: dict[tuple[int, str], tuple[str | None, int]] = {}
+    for source, index, proc in entries:
+        if proc.acpi_ids == "all":
+            continue
+        kinds = [k for k, v in (("pdc", proc.pdc), ("cx", proc.cx), ("px", proc.px)) if v]
+        for acpi_id in proc.acpi_ids:
+            for kind in kinds:
+                earlier = seen.setdefault((acpi_id, kind), (source, index))
+                if earlier != (source, index):
+                    where = f"processors[{earlier[1]}]"
+                    if earlier[0] != source and earlier[0]:
+                        where = f"{earlier[0]} {where}"
+                    raise ValidationError(f"processors[{index}].acpi_id", f"ACPI id {acpi_id} "
+                                          f"already gets {kind} from {where}", source=source)
 
 
 # ----------------------------------------------------------- what Xen keeps

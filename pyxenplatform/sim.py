@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
@@ -34,6 +35,7 @@ from .rules import Platform, kept_cstates
 from .transport import Arena
 
 _S = TypeVar("_S", bound=ctypes.Structure)
+CALL_HISTORY = 4096
 
 
 def copy_from_guest(ctype: type[_S], address: int, count: int = 1) -> list[_S]:
@@ -101,8 +103,13 @@ class SimulatedXen:
         self.cpufreq_driver = cpufreq_driver
         self.idle_driver = idle_driver
         self.state = {cpu.xen_cpuid: CpuPowerState() for cpu in self.cpus}
+        self._by_acpi_id = {cpu.acpi_id: cpu for cpu in self.cpus}
+        self._by_xen_cpuid = {cpu.xen_cpuid: cpu for cpu in self.cpus}
+        self._max_present = max(self._by_xen_cpuid, default=0)
         self.acpi_idle_active = False  # Xen switches once CPU 0 has its data
-        self.calls: list[tuple[str, int | None, int]] = []  # (op, acpi id, errno)
+        # The latest set_pminfo calls, (op, acpi id, errno): bounded, so a
+        # long-lived simulator does not grow.
+        self.calls: deque[tuple[str, int | None, int]] = deque(maxlen=CALL_HISTORY)
         self._arena = Arena(hypercall_device=None)
 
     # -- Transport -------------------------------------------------------
@@ -131,7 +138,7 @@ class SimulatedXen:
     # -- helpers -----------------------------------------------------------
     def cpu_by_acpi_id(self, acpi_id: int) -> PhysicalCpu | None:
         """``get_cpu_id``: the CPU with this ACPI id, if Xen has one."""
-        return next((c for c in self.cpus if c.acpi_id == acpi_id), None)
+        return self._by_acpi_id.get(acpi_id)
 
     def held(self, acpi_id: int) -> CpuPowerState:
         """What Xen holds for the CPU with ``acpi_id``."""
@@ -143,8 +150,8 @@ class SimulatedXen:
     # -- sub-ops -----------------------------------------------------------
     def _get_cpuinfo(self, op: abi.xen_platform_op, guest: abi.xen_platform_op) -> int:
         info = guest.u.pcpu_info
-        cpu = next((c for c in self.cpus if c.xen_cpuid == op.u.pcpu_info.xen_cpuid), None)
-        info.max_present = max(c.xen_cpuid for c in self.cpus)
+        cpu = self._by_xen_cpuid.get(op.u.pcpu_info.xen_cpuid)
+        info.max_present = self._max_present
         if cpu is None:
             info.flags = abi.XEN_PCPU_FLAGS_INVALID
         else:
@@ -154,8 +161,9 @@ class SimulatedXen:
 
     def _get_cpu_version(self, op: abi.xen_platform_op, guest: abi.xen_platform_op) -> int:
         ver = guest.u.pcpu_version
-        ver.max_present = max(c.xen_cpuid for c in self.cpus)
-        if any(c.xen_cpuid == op.u.pcpu_version.xen_cpuid and c.online for c in self.cpus):
+        ver.max_present = self._max_present
+        cpu = self._by_xen_cpuid.get(op.u.pcpu_version.xen_cpuid)
+        if cpu is not None and cpu.online:
             ver.vendor_id = self.platform.vendor.encode()
             ver.family, ver.model, ver.stepping = self.platform.family, self.platform.model, 1
         return 0
