@@ -13,40 +13,99 @@ Layers, each its own module, data flowing one way: :mod:`~pyxenplatform.abi`
 (loaders) -> :mod:`~pyxenplatform.cli`.
 """
 
-from .errors import (
-    HypercallError,
-    PermissionDenied,
-    PrivcmdUnavailable,
-    ValidationError,
-    XenPlatformError,
-)
-from .hypercalls import CpuVersion, PhysicalCpu
-from .hypervisor import Hypervisor, TableResult, UploadResult
-from .model import (
-    CoordType,
-    CState,
-    CStateDependency,
-    CxFlags,
-    CxInfo,
-    Pdc,
-    PowerTable,
-    ProcessorPower,
-    PsdDomain,
-    PState,
-    PxInfo,
-    Register,
-    SpaceId,
-)
-from .rules import Platform
-from .sim import SimulatedXen
-from .sources import load_table, table_from_mapping
-from .transport import Privcmd
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on demand
+    from .errors import (
+        HypercallError,
+        PermissionDenied,
+        PrivcmdUnavailable,
+        ValidationError,
+        XenPlatformError,
+    )
+    from .hypercalls import CpuVersion, PhysicalCpu
+    from .hypervisor import Hypervisor, TableResult, UploadResult
+    from .model import (
+        CoordType,
+        CState,
+        CStateDependency,
+        CxFlags,
+        CxInfo,
+        Pdc,
+        PowerTable,
+        ProcessorPower,
+        PsdDomain,
+        PState,
+        PxInfo,
+        Register,
+        SpaceId,
+    )
+    from .rules import Platform
+    from .sim import SimulatedXen
+    from .sources import load_table, table_from_mapping
+    from .transport import Privcmd
+
+# Public name -> the module defining it.  Importing the package imports none
+# of them: ``import pyxenplatform`` stays cheap, and the ctypes classes of
+# ``abi`` are built the first time a name is used.
+_EXPORTS = {
+    "HypercallError": "errors", "PermissionDenied": "errors",
+    "PrivcmdUnavailable": "errors", "ValidationError": "errors",
+    "XenPlatformError": "errors",
+    "CpuVersion": "hypercalls", "PhysicalCpu": "hypercalls",
+    "Hypervisor": "hypervisor", "TableResult": "hypervisor", "UploadResult": "hypervisor",
+    "CoordType": "model", "CState": "model", "CStateDependency": "model", "CxFlags": "model",
+    "CxInfo": "model", "Pdc": "model", "PowerTable": "model", "ProcessorPower": "model",
+    "PsdDomain": "model", "PState": "model", "PxInfo": "model", "Register": "model",
+    "SpaceId": "model",
+    "Platform": "rules", "SimulatedXen": "sim",
+    "load_table": "sources", "table_from_mapping": "sources",
+    "Privcmd": "transport",
+}
 __all__ = [
-    "CState", "CStateDependency", "CoordType", "CpuVersion", "CxFlags", "CxInfo",
-    "HypercallError", "Hypervisor", "Pdc", "PermissionDenied", "PhysicalCpu", "Platform",
-    "PowerTable", "PrivcmdUnavailable", "Privcmd", "ProcessorPower", "PsdDomain", "PState",
-    "PxInfo", "Register", "SimulatedXen", "SpaceId", "TableResult", "UploadResult",
-    "ValidationError", "XenPlatformError", "load_table", "table_from_mapping",
+    "CState",
+    "CStateDependency",
+    "CoordType",
+    "CpuVersion",
+    "CxFlags",
+    "CxInfo",
+    "HypercallError",
+    "Hypervisor",
+    "PState",
+    "Pdc",
+    "PermissionDenied",
+    "PhysicalCpu",
+    "Platform",
+    "PowerTable",
+    "Privcmd",
+    "PrivcmdUnavailable",
+    "ProcessorPower",
+    "PsdDomain",
+    "PxInfo",
+    "Register",
+    "SimulatedXen",
+    "SpaceId",
+    "TableResult",
+    "UploadResult",
+    "ValidationError",
+    "XenPlatformError",
+    "load_table",
+    "table_from_mapping",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # the next lookup is an ordinary global
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -22,8 +22,6 @@ Loaders only read: they never touch the hypervisor.  Full reference: README.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -219,6 +217,9 @@ def table_from_mapping(data: object, *, source: str | None = None) -> PowerTable
 
 def load_table(path: str | Path) -> PowerTable:
     """Load a ``.json`` or ``.toml`` table; errors name the file and the key path."""
+    import json  # here, not at the top: the loaders' parsers cost import time
+    import tomllib
+
     path = Path(path)
     try:
         raw = path.read_bytes()
