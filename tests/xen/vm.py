@@ -123,15 +123,18 @@ class XenVM:
         qemu = shutil.which(QEMU)
         if reason or not qemu:
             raise XenVMError(f"{reason or f'no {QEMU}'}: run `python3 tests/xen/prepare.py`")
+        # The agent runs on the real interpreter binary: init.sh checks it before
+        # switch_root, where a venv's absolute symlink cannot resolve yet.
+        python = os.path.realpath(sys.executable)
         dom0_cmdline = [
             "console=hvc0",
             "earlyprintk=xen",
             # Not kernel parameters: the kernel hands them to init.sh as environment variables.
-            f"pyxen_python={sys.executable}",
+            f"pyxen_python={python}",
             f"pyxen_agent={AGENT}",
             f"pyxen_cache={layout.root}",
         ]
-        for path in (sys.executable, str(AGENT), str(layout.root)):
+        for path in (python, str(AGENT), str(layout.root)):
             if any(char.isspace() for char in path):
                 raise XenVMError(f"a kernel parameter cannot hold this path: {path!r}")
 
