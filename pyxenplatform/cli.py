@@ -105,8 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    _configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)])
     try:
         return COMMANDS[args.command](args)
     except ValidationError as exc:
@@ -117,6 +116,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, exc, EXIT_PERMISSION)
     except XenPlatformError as exc:
         return _fail(args, exc, EXIT_REFUSED)
+
+
+def _configure_logging(level: int) -> None:
+    """The package's loggers to stderr at ``level``: the CLI configures them, the
+    library never does.  One handler, replaced on each call (main() may run
+    several times in one process, as in tests or a calling tool)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
 
 
 def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:

@@ -8,9 +8,11 @@ what the simulated hypervisor predicted for the same table on the host.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,15 +21,25 @@ from pyxenplatform.cli import main as cli_main
 from tests.xen.vm import XenVM
 
 pytestmark = pytest.mark.xen
+SHOWN: list[str] = []  # xenpm outputs, printed uncaptured after each test
+
+
+@pytest.fixture(autouse=True)
+def show_xenpm(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    with capsys.disabled():  # the CI log shows what Xen holds, test by test
+        for text in SHOWN:
+            print(f"\n--- xenpm get-cpuidle-states after {request.node.name} ---\n{text}")
+    SHOWN.clear()
 EXAMPLES = Path(__file__).parents[2] / "examples"
 CX_EXAMPLES = ["cx-ffh-c1-c2.toml", "cx-sysio-c1-c2-c3.json", "per-cpu.toml"]
 
 
 def xenpm_cstates(vm: XenVM) -> dict[int, int]:
-    """Xen's own view: ``total C-states`` per Xen CPU id."""
+    """Xen's own view: ``total C-states`` per Xen CPU id (printed to CI's log)."""
     result = vm.run("xenpm get-cpuidle-states")
     assert result.returncode == 0, result.output
-    print(result.stdout)  # the log shows what Xen holds
+    SHOWN.append(result.stdout)
     pairs = re.findall(r"cpu id\s*:\s*(\d+)\s*\ntotal C-states\s*:\s*(\d+)", result.stdout)
     return {int(cpu): int(total) for cpu, total in pairs}
 
@@ -141,3 +153,18 @@ def test_whole_table_for_all_cpus(xen_vm: XenVM) -> None:
     cpus = vm_cpus(xen_vm)
     assert [r["acpi_id"] for r in report["results"]] == [c["acpi_id"] for c in cpus]
     assert set(xenpm_cstates(xen_vm).values()) == {4}
+
+
+def test_read_only_sub_ops_on_real_xen(xen_vm: XenVM) -> None:
+    code = ("from pyxenplatform import Hypervisor; from pyxenplatform.hypercalls import "
+            "get_idletime; hv = Hypervisor(); cpus = hv.physical_cpus(); "
+            "print(hv.cpu_version(0)); print(get_idletime(hv.transport, "
+            "[c.xen_cpuid for c in cpus] + [63]))")
+    result = xen_vm.run(f'python3 -c "{code}"')
+    assert result.returncode == 0, result.output
+    version, idle = result.stdout.splitlines()
+    assert version.startswith("CpuVersion(xen_cpuid=0, vendor_id='GenuineIntel', family=6, "
+                              "model=42")
+    idletime = ast.literal_eval(idle)  # the dict the line above printed
+    assert sorted(idletime) == [0, 1]  # Xen clears the bit of CPU 63, which does not exist
+    assert all(ns > 0 for ns in idletime.values())

@@ -75,13 +75,15 @@ def test_nobody_cannot_open_privcmd(xen_vm: XenVM) -> None:
 
 def test_command_environment(xen_vm: XenVM) -> None:
     result = xen_vm.run(
-        'python3 -c "import os, sys; print(sys.executable, os.getcwd(), os.environ[\'X\'])"; '
+        'python3 -c "import os, sys; print(os.path.realpath(sys.executable), os.getcwd(), '
+        'os.environ[\'X\'])"; '
         "echo to-stderr >&2; touch /tmp/x; exit 3",
         user="nobody",
         env={"X": "from-host"},
     )
     assert result.returncode == 3
-    assert result.stdout.split() == [sys.executable, str(REPO), "from-host"]
+    # The same interpreter (a venv's python and python3 are two names of one binary).
+    assert result.stdout.split() == [os.path.realpath(sys.executable), str(REPO), "from-host"]
     assert result.stderr == "to-stderr\n"
     # The package is importable as in the host's test run.
     result = xen_vm.run("python3 -c 'import tests.xen.prepare as p; print(p.__file__)'")
