@@ -24,6 +24,7 @@ from .model import PowerTable
 from .rules import check_explicit_ids, check_table
 from .sim import SimulatedXen
 from .sources import load_table
+from .transport import Privcmd
 
 log = logging.getLogger("pyxenplatform")
 
@@ -155,10 +156,10 @@ def _simulated_cpus(table: PowerTable, cpus: list[PhysicalCpu] | None) -> list[P
 
 
 def _hypervisor(args: argparse.Namespace, table: PowerTable | None = None) -> Hypervisor:
-    if getattr(args, "dry_run", False) or table is not None and args.command == "show":
+    """The simulated Xen for ``--dry-run`` (CPUs from --cpus or the table), else privcmd."""
+    if getattr(args, "dry_run", False):
         assert table is not None
         return Hypervisor(SimulatedXen(_simulated_cpus(table, args.sim_cpus)))
-    from .transport import Privcmd
     return Hypervisor(Privcmd(args.privcmd))
 
 

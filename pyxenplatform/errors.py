@@ -115,6 +115,16 @@ _PMINFO_HINTS = {
 }
 
 
+# Xen xen/arch/x86/platform_hypercall.c: these ops answer -ENOSYS unless
+# dom0's kernel controls CPU frequency.
+_DOM0_CPUFREQ_ONLY = ("only when dom0's kernel controls CPU frequency: Xen booted with "
+                      "cpufreq=dom0-kernel")
+_OP_HINTS = {
+    ("XENPF_getidletime", errnos.ENOSYS): f"Xen answers XENPF_getidletime {_DOM0_CPUFREQ_ONLY}",
+    ("XENPF_change_freq", errnos.ENOSYS): f"Xen answers XENPF_change_freq {_DOM0_CPUFREQ_ONLY}",
+}
+
+
 def open_error(exc: OSError, path: str) -> HypercallError:
     """Turn a failed ``open`` of the privcmd device into a hinted error."""
     err = exc.errno or errnos.EIO
@@ -131,6 +141,7 @@ def hypercall_error(
     hint = _CALL_HINTS.get(err, "")
     if op.startswith("XENPF_set_processor_pminfo"):
         hint = _PMINFO_HINTS.get(err, hint)
+    hint = _OP_HINTS.get((op, err), hint)
     if err == errnos.ENOTTY:
         return PrivcmdUnavailable(err, op, acpi_id=acpi_id, hint=hint, detail=detail)
     if err in (errnos.EPERM, errnos.EACCES):

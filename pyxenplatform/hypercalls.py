@@ -17,11 +17,13 @@ from . import abi
 from .errors import hypercall_error
 from .transport import Transport, sizeof_aligned
 
+# cmd number -> XENPF_ name, for messages.  Skipped: the alias XENPF_settime
+# and the XENPF_ macros that are not sub-op numbers.
+_NOT_OPS = ("XENPF_settime", "XENPF_INTERFACE_VERSION", "XENPF_ACPI_SLEEP_EXTENDED")
 OP_NAMES = {
     value: name
     for name, value in vars(abi).items()
-    if name.startswith("XENPF_") and isinstance(value, int) and name != "XENPF_settime"
-    and name not in ("XENPF_INTERFACE_VERSION", "XENPF_ACPI_SLEEP_EXTENDED")
+    if name.startswith("XENPF_") and isinstance(value, int) and name not in _NOT_OPS
 }
 PM_TYPE_NAMES = {
     abi.XEN_PM_CX: "XEN_PM_CX",
@@ -134,7 +136,11 @@ def get_cpu_version(transport: Transport, xen_cpuid: int) -> CpuVersion | None:
 
 
 def get_idletime(transport: Transport, xen_cpuids: list[int]) -> dict[int, int]:
-    """``XENPF_getidletime``: nanoseconds each CPU has idled since boot."""
+    """``XENPF_getidletime``: nanoseconds each CPU has idled since boot.
+
+    Xen answers it only when dom0's kernel controls CPU frequency
+    (``cpufreq=dom0-kernel``); otherwise a HypercallError with ENOSYS.
+    """
     nr_cpus = max(xen_cpuids, default=0) + 1
     bitmap_len = -(-nr_cpus // 8)
     extra = sizeof_aligned(ctypes.c_uint8 * bitmap_len) + 8 * nr_cpus
