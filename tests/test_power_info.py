@@ -96,6 +96,11 @@ def test_what_xen_keeps_depends_on_the_cpu() -> None:
         "no timer keeps running in C2/C3 (no ARAT, no broadcast)"]
     no_cst = kept_cstates([C1, C3], CxFlags(has_cst=False), Platform())[1]
     assert [why for _, why in no_cst] == ["C2/C3 without bus-master control needs has_cst"]
+    c2_substate_1 = replace(C2, register=Register.ffh(0x11))
+    assert kept_cstates([C1, c2_substate_1], flags, Platform())[1] == [
+        (c2_substate_1, "the CPU has no MWAIT sub-state 0x11")]  # as Xen under QEMU does
+    assert kept_cstates([C1, c2_substate_1], flags,
+                        Platform(mwait_substates=0x00002220))[1] == []
     deep = kept_cstates([C1] + [C2] * 7, flags, Platform())
     assert len(deep[0]) == 8 and deep[1][0][1].startswith("C2 data ignored")
 
