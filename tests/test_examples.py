@@ -49,7 +49,7 @@ class Example:
 
 EXPECTED = [
     # The default simulated host: Xen CPUs 0 and 1 with ACPI ids 0 and 1, an
-    # Intel CPU with ARAT and MWAIT sub-states 0x00002220 (rules.Platform).
+    # Intel CPU with ARAT and MWAIT sub-state 0 only (rules.Platform).
     Example("cx-ffh-c1-c2", 0, [(0, "cx", [0, 1, 2], ""), (1, "cx", [0, 1, 2], "")]),
     Example("cx-sysio-c1-c2-c3", 0,
             [(0, "cx", [0, 1, 2, 3], ""), (1, "cx", [0, 1, 2, 3], "")]),
