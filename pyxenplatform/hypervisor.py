@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
@@ -92,10 +93,15 @@ class Hypervisor:
     ``Hypervisor()`` opens ``/dev/xen/privcmd`` (raises
     :class:`~pyxenplatform.errors.PrivcmdUnavailable` outside a dom0);
     ``Hypervisor.simulated()`` uses :class:`~pyxenplatform.sim.SimulatedXen`.
+    One instance may be shared by threads (calls are serialised) and used
+    again in a fork child (it maps fresh hypercall pages there).
     """
 
     def __init__(self, transport: Transport | None = None) -> None:
         self.transport: Transport = transport if transport is not None else Privcmd()
+        # One arena per transport: a call's build and issue must not interleave
+        # with another thread's (the next begin() reuses the same pages).
+        self._lock = threading.RLock()
         self._px_sent: dict[int, PxInfo] = {}
         self._cpus: list[PhysicalCpu] | None = None
 
@@ -115,12 +121,14 @@ class Hypervisor:
     # -- read-only ------------------------------------------------------
     def physical_cpus(self) -> list[PhysicalCpu]:
         """Every present physical CPU (``XENPF_get_cpuinfo``), not dom0's vCPUs."""
-        self._cpus = physical_cpus(self.transport)
-        return list(self._cpus)
+        with self._lock:
+            self._cpus = physical_cpus(self.transport)
+            return list(self._cpus)
 
     def cpu_version(self, xen_cpuid: int) -> CpuVersion | None:
         """Vendor, family, model, stepping of a physical CPU (``XENPF_get_cpu_version``)."""
-        return get_cpu_version(self.transport, xen_cpuid)
+        with self._lock:
+            return get_cpu_version(self.transport, xen_cpuid)
 
     # -- uploads ----------------------------------------------------------
     def upload_cx(self, acpi_id: int, cx: CxInfo) -> UploadResult:
@@ -132,9 +140,10 @@ class Hypervisor:
 
     def _send_cx(self, acpi_id: int, cx: CxInfo) -> UploadResult:
         sent: dict[str, object] = {"type": "XEN_PM_CX", "count": len(cx.states),
-                "states": [f"C{s.type}" for s in cx.states]}
-        op = build_cx(self.transport, acpi_id, cx)
-        return self._issue(op, acpi_id, "cx", sent)
+                                   "states": [f"C{s.type}" for s in cx.states]}
+        with self._lock:
+            op = build_cx(self.transport, acpi_id, cx)
+            return self._issue(op, acpi_id, "cx", sent)
 
     def upload_px(self, acpi_id: int, px: PxInfo, *, flags: int | None = None) -> UploadResult:
         """Send ``XEN_PM_PX``.
@@ -155,11 +164,12 @@ class Hypervisor:
             flags = abi.XEN_PX_PPC if same_but_ppc else PX_ALL
         sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": _px_flag_names(flags),
                 "states": len(px.states), "ppc": px.ppc}
-        op = build_px(self.transport, acpi_id, px, flags)
-        result = self._issue(op, acpi_id, "px", sent)
-        if result.ok and (flags == PX_ALL or acpi_id in self._px_sent):
-            self._px_sent[acpi_id] = px
-        return result
+        with self._lock:
+            op = build_px(self.transport, acpi_id, px, flags)
+            result = self._issue(op, acpi_id, "px", sent)
+            if result.ok and (flags == PX_ALL or acpi_id in self._px_sent):
+                self._px_sent[acpi_id] = px
+            return result
 
     def set_ppc(self, acpi_id: int, px: PxInfo, ppc: int) -> UploadResult:
         """Change only the platform limit (``_PPC``) of an ACPI id."""
@@ -172,12 +182,13 @@ class Hypervisor:
         return self._send_pdc(acpi_id, pdc)
 
     def _send_pdc(self, acpi_id: int, pdc: Pdc) -> UploadResult:
-        op, buf = build_pdc(self.transport, acpi_id, pdc)
-        sent: dict[str, object] = {"type": "XEN_PM_PDC", "words": list(buf)}
-        result = self._issue(op, acpi_id, "pdc", sent)
-        if result.ok:
-            result = replace(result, pdc_out=buf[2] if len(buf) > 2 else None)
-        return result
+        with self._lock:
+            op, buf = build_pdc(self.transport, acpi_id, pdc)
+            sent: dict[str, object] = {"type": "XEN_PM_PDC", "words": list(buf)}
+            result = self._issue(op, acpi_id, "pdc", sent)
+            if result.ok:
+                result = replace(result, pdc_out=buf[2] if len(buf) > 2 else None)
+            return result
 
     def _issue(self, op: abi.xen_platform_op, acpi_id: int, kind: Kind,
                sent: dict[str, object]) -> UploadResult:

@@ -48,6 +48,11 @@ _ALIGN = 8  # the strictest alignment of any platform.h member (uint64_t)
 
 MemoryKind = Literal["/dev/xen/hypercall", "locked anonymous"]
 
+# Mappings a fork child inherited as Python objects but not as pages
+# (MADV_DONTFORK / VM_DONTCOPY).  Kept alive, never closed: their munmap
+# could hit a mapping the child later gets at the same address.
+_INHERITED_FROM_PARENT: list[HypercallMemory] = []
+
 
 @functools.cache
 def _libc() -> ctypes.CDLL:
@@ -131,6 +136,7 @@ class Arena:
 
     def __init__(self, hypercall_device: str | None = HYPERCALL_DEVICE) -> None:
         self._device = hypercall_device
+        self._pid = os.getpid()
         self._memory: HypercallMemory | None = None
         self._used = 0
         self._dirty = 0
@@ -147,6 +153,8 @@ class Arena:
 
     def begin(self, nbytes: int) -> None:
         """Start building a new call that needs at most ``nbytes``."""
+        if self._pid != os.getpid():
+            self._forget_parents_pages()
         if self._memory is None or self._memory.size < nbytes:
             if self._memory is not None:
                 self._memory.close()
@@ -155,6 +163,15 @@ class Arena:
         self._memory.map[: self._dirty] = bytes(self._dirty)
         self._used = self._dirty = 0
         self._limit = nbytes
+
+    def _forget_parents_pages(self) -> None:
+        # In a fork child the parent's pages are not mapped (MADV_DONTFORK):
+        # touching them would be SIGSEGV.  Start over with pages of our own.
+        if self._memory is not None:
+            _INHERITED_FROM_PARENT.append(self._memory)
+        self._memory = None
+        self._used = self._dirty = 0
+        self._pid = os.getpid()
 
     def _take(self, nbytes: int) -> int:
         offset = -(-self._used // _ALIGN) * _ALIGN

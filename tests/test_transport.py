@@ -137,3 +137,55 @@ def test_hypercall_device_is_preferred_when_present(tmp_path: Path) -> None:
     memory.map.flush()
     assert device.read_bytes()[:4] == b"\x01\x02\x03\x04"
     memory.close()
+
+
+def test_a_fork_child_gets_pages_of_its_own() -> None:
+    # The arena's pages are MADV_DONTFORK: a child touching the parent's
+    # would die of SIGSEGV.  It must map its own and carry on.
+    hv = Hypervisor.simulated()
+    assert hv.physical_cpus()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        try:
+            os._exit(0 if len(hv.physical_cpus()) == 2 else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert hv.physical_cpus()  # the parent's pages still work
+
+
+def test_threads_sharing_a_hypervisor_do_not_interleave_calls() -> None:
+    import threading
+    import time
+
+    from pyxenplatform import CState, CxInfo, PhysicalCpu, Register, SimulatedXen
+
+    class YieldingXen(SimulatedXen):
+        """Gives other threads the CPU between being called and reading the op."""
+
+        def platform_op(self, address: int) -> int:
+            time.sleep(0.0005)
+            return super().platform_op(address)
+
+    cpus = [PhysicalCpu(i, 10 + i, i, True) for i in range(4)]
+    sim = YieldingXen(cpus)
+    hv = Hypervisor(sim)
+    tables = {10 + i: CxInfo((CState(1, 1, 1000, Register.ffh(0)),)
+                             + (CState(2, 64, 500, Register.system_io(0x414)),) * i)
+              for i in range(4)}
+    failures: list[str] = []
+
+    def upload(acpi_id: int) -> None:
+        for _ in range(50):
+            result = hv.upload_cx(acpi_id, tables[acpi_id])
+            held = sim.held(acpi_id).cstate_types
+            if not result.ok or len(held) != 2 + acpi_id - 10:
+                failures.append(f"ACPI id {acpi_id}: {result.error} {held}")
+
+    threads = [threading.Thread(target=upload, args=(a,)) for a in tables]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
