@@ -103,7 +103,6 @@ class Hypervisor:
         # with another thread's (the next begin() reuses the same pages).
         self._lock = threading.RLock()
         self._px_sent: dict[int, PxInfo] = {}
-        self._cpus: list[PhysicalCpu] | None = None
 
     @classmethod
     def simulated(
@@ -122,8 +121,7 @@ class Hypervisor:
     def physical_cpus(self) -> list[PhysicalCpu]:
         """Every present physical CPU (``XENPF_get_cpuinfo``), not dom0's vCPUs."""
         with self._lock:
-            self._cpus = physical_cpus(self.transport)
-            return list(self._cpus)
+            return physical_cpus(self.transport)
 
     def cpu_version(self, xen_cpuid: int) -> CpuVersion | None:
         """Vendor, family, model, stepping of a physical CPU (``XENPF_get_cpu_version``)."""
@@ -158,13 +156,13 @@ class Hypervisor:
         return self._send_px(acpi_id, px, flags)
 
     def _send_px(self, acpi_id: int, px: PxInfo, flags: int | None = None) -> UploadResult:
-        if flags is None:
-            previous = self._px_sent.get(acpi_id)
-            same_but_ppc = previous is not None and previous == _with_ppc(px, previous.ppc)
-            flags = abi.XEN_PX_PPC if same_but_ppc else PX_ALL
-        sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": _px_flag_names(flags),
-                "states": len(px.states), "ppc": px.ppc}
-        with self._lock:
+        with self._lock:  # also guards _px_sent, which decides the flags
+            if flags is None:
+                previous = self._px_sent.get(acpi_id)
+                same_but_ppc = previous is not None and previous == _with_ppc(px, previous.ppc)
+                flags = abi.XEN_PX_PPC if same_but_ppc else PX_ALL
+            sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": _px_flag_names(flags),
+                                       "states": len(px.states), "ppc": px.ppc}
             op = build_px(self.transport, acpi_id, px, flags)
             result = self._issue(op, acpi_id, "px", sent)
             if result.ok and (flags == PX_ALL or acpi_id in self._px_sent):
@@ -205,6 +203,9 @@ class Hypervisor:
     def _what_xen_keeps(self, acpi_id: int, kind: Kind) -> tuple[tuple[int, ...] | None, tuple[str, ...]]:
         if kind != "cx" or not isinstance(self.transport, SimulatedXen):
             return None, ()
+        if self.transport.idle_driver != "acpi":
+            return None, (f"all: {self.transport.idle_driver} owns idle, so Xen returned 0 "
+                          "and changed nothing (cpu_idle.c set_cx_pminfo)",)
         held = self.transport.held(acpi_id)
         dropped = tuple(f"C{s.type}: {why}" for s, why in held.dropped)
         return tuple(held.cstate_types), dropped

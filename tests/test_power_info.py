@@ -120,7 +120,9 @@ def test_simulated_xen_holds_per_cpu_state_and_answers_errnos() -> None:
     again = with_driver.upload_px(2, replace(PX, ppc=1))
     assert again.ok and again.sent["flags"] == ["PPC"]
     mwait_idle = Hypervisor.simulated(cpus, idle_driver="mwait-idle")
-    assert mwait_idle.upload_cx(2, CxInfo((C1, C2))).kept == ()
+    ignored = mwait_idle.upload_cx(2, CxInfo((C1, C2)))
+    assert ignored.ok and ignored.kept is None
+    assert "mwait-idle owns idle" in ignored.dropped[0]
 
 
 def test_upload_refuses_invalid_data_before_sending() -> None:
