@@ -261,6 +261,13 @@ class Platform:
     fadt_wbinvd: bool = True
     lapic_timer_c2_ok: bool = False
     online_cpus: int = 2
+    # What arch_acpi_set_pdc_bits (xen/arch/x86/acpi/lib.c) sees in Xen's
+    # cpu_data: EIST, the ACPI thermal feature, and MONITOR with MWAIT's
+    # interrupt-break extension (measured absent there under QEMU, although
+    # Xen enters FFH C1 with MWAIT: its _PDC answer for 0xbbf is 0x9e).
+    eist: bool = False
+    acpi_thermal: bool = False
+    pdc_mwait: bool = False
 
     def bm_flags(self, uploaded: CxFlags) -> tuple[bool, bool]:
         """``acpi_processor_power_init_bm_check``: Xen's own bm_check/bm_control."""
@@ -271,6 +278,29 @@ class Platform:
         if intel and (self.family > 6 or (self.family == 6 and self.model >= 14)):
             bm_control = False
         return bm_check, bm_control
+
+
+def pdc_answer(word: int, platform: Platform, pm_bits: int) -> int:
+    """The ``_PDC`` capability word Xen writes back (``acpi_set_pdc_bits`` +
+    ``arch_acpi_set_pdc_bits``): bits Xen controls are cleared, then set to
+    what Xen itself supports; ``pm_bits`` is Xen's XEN_PROCESSOR_PM_* set."""
+    mask = 0
+    if pm_bits & abi.XEN_PROCESSOR_PM_CX:
+        mask |= abi.ACPI_PDC_C_MASK | abi.ACPI_PDC_SMP_C1PT
+    if pm_bits & abi.XEN_PROCESSOR_PM_PX:
+        mask |= abi.ACPI_PDC_P_MASK | abi.ACPI_PDC_SMP_C1PT
+    if pm_bits & abi.XEN_PROCESSOR_PM_TX:
+        mask |= abi.ACPI_PDC_T_MASK | abi.ACPI_PDC_SMP_C1PT
+    known = abi.ACPI_PDC_C_MASK | abi.ACPI_PDC_P_MASK | abi.ACPI_PDC_T_MASK | abi.ACPI_PDC_SMP_C1PT
+    word &= known & ~mask
+    word |= abi.ACPI_PDC_C_CAPABILITY_SMP & mask
+    if platform.eist:
+        word |= abi.ACPI_PDC_EST_CAPABILITY_SWSMP & mask
+    if platform.acpi_thermal:
+        word |= abi.ACPI_PDC_T_FFH & mask
+    if not platform.pdc_mwait:
+        word &= ~(abi.ACPI_PDC_C_C1_FFH | abi.ACPI_PDC_C_C2C3_FFH)
+    return word
 
 
 def drop_reason(state: CState, flags: CxFlags, platform: Platform) -> str | None:

@@ -15,7 +15,7 @@ REPL's playground:
 Sources mirrored: Xen ``xen/arch/x86/platform_hypercall.c`` (dispatch,
 get_cpuinfo), ``xen/arch/x86/acpi/cpu_idle.c`` (set_cx_pminfo, check_cx,
 set_cx), ``xen/drivers/cpufreq/cpufreq.c`` (set_px_pminfo,
-acpi_set_pdc_bits).  It does not model which ``_PDC`` bits Xen rewrites.
+acpi_set_pdc_bits), ``xen/arch/x86/acpi/lib.c`` (arch_acpi_set_pdc_bits).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Literal, TypeVar
 from . import abi
 from .hypercalls import PhysicalCpu
 from .model import CState, CStateDependency, CxFlags, Register
-from .rules import Platform, kept_cstates
+from .rules import Platform, kept_cstates, pdc_answer
 from .transport import Arena
 
 _S = TypeVar("_S", bound=ctypes.Structure)
@@ -86,6 +86,8 @@ class SimulatedXen:
     the CPU facts ``check_cx`` depends on.  ``cpufreq_driver``: whether Xen has
     a cpufreq driver (else a full Px upload fails with ENODEV, as under QEMU).
     ``idle_driver="mwait-idle"``: Xen ignores Cx uploads and returns 0.
+    ``pm_bits``: what Xen controls (``XEN_PROCESSOR_PM_*``), which decides the
+    ``_PDC`` bits it rewrites.
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class SimulatedXen:
         platform: Platform | None = None,
         cpufreq_driver: bool = False,
         idle_driver: Literal["acpi", "mwait-idle"] = "acpi",
+        pm_bits: int = abi.XEN_PROCESSOR_PM_CX | abi.XEN_PROCESSOR_PM_PX,
     ) -> None:
         self.cpus = list(cpus) if cpus is not None else [
             PhysicalCpu(xen_cpuid=i, acpi_id=i, apic_id=2 * i, online=True) for i in range(2)
@@ -102,6 +105,7 @@ class SimulatedXen:
         self.platform = platform or Platform(online_cpus=len(self.cpus))
         self.cpufreq_driver = cpufreq_driver
         self.idle_driver = idle_driver
+        self.pm_bits = pm_bits  # Xen's xen_processor_pmbits: Cx, and Px with cpufreq=xen
         self.state = {cpu.xen_cpuid: CpuPowerState() for cpu in self.cpus}
         self._by_acpi_id = {cpu.acpi_id: cpu for cpu in self.cpus}
         self._by_xen_cpuid = {cpu.xen_cpuid: cpu for cpu in self.cpus}
@@ -240,7 +244,12 @@ class SimulatedXen:
         head = (ctypes.c_uint32 * 2).from_buffer_copy(ctypes.string_at(address, 8))
         if head[0] != abi.ACPI_PDC_REVISION_ID or head[1] == 0:
             raise _fail(errno.EINVAL)
-        cpu = self._xen_cpu(info.id)
-        if not cpu.online:
-            raise _fail(errno.EINVAL)
+        # arch_acpi_set_pdc_bits: ACPI id ~0 means the boot CPU; any other
+        # must be an online CPU.
+        if info.id != 0xFFFF_FFFF:
+            cpu = self._xen_cpu(info.id)
+            if not cpu.online:
+                raise _fail(errno.EINVAL)
+        word = ctypes.c_uint32.from_address(address + 8)  # copy_to_guest target
+        word.value = pdc_answer(word.value, self.platform, self.pm_bits)
         return 0

@@ -14,7 +14,7 @@ from pyxenplatform import (
     ProcessorPower, PsdDomain, PState, PxInfo, Register, SpaceId, ValidationError,
     load_table, table_from_mapping,
 )
-from pyxenplatform.rules import check_cx, check_px, kept_cstates
+from pyxenplatform.rules import check_cx, check_px, kept_cstates, pdc_answer
 from pyxenplatform.sim import SimulatedXen
 
 
@@ -266,3 +266,19 @@ def test_reprs_read_well_at_the_repl() -> None:
     assert repr(C1) == "CState(C1, latency=1us, power=1000mW, register=FFH(mwait=0x0))"
     assert repr(Register.system_io(0x414)) == "SystemIO(0x414, width=8)"
     assert "SYSTEM_MEMORY" in repr(Register(0, 8, 0, 1, 0x10))
+
+
+def test_pdc_answer_follows_xens_masks() -> None:
+    cx_px = 1 | 2  # XEN_PROCESSOR_PM_CX | XEN_PROCESSOR_PM_PX
+    # Measured on Xen 4.17 under QEMU: 0xbbf comes back as 0x9e.
+    assert pdc_answer(0xBBF, Platform(), cx_px) == 0x9E
+    # With Cx only, the P-state bits (0x821) pass through and the C bits are
+    # Xen's: C_CAPABILITY_SMP 0x31a without the FFH bits 0x300 = 0x1a.
+    assert pdc_answer(0x821, Platform(), 1) == 0x821 | 0x1A
+    # A CPU with EIST and MWAIT as Xen sees it: the T group 0x84 passes through,
+    # plus C_CAPABILITY_SMP 0x31a and EST_CAPABILITY_SWSMP 0x82b.
+    rich = Platform(eist=True, pdc_mwait=True)
+    assert pdc_answer(0xBBF, rich, cx_px) == 0x84 | 0x31A | 0x82B
+    hv = Hypervisor.simulated()
+    assert hv.upload_pdc(0, Pdc((0xBBF,))).pdc_out == 0x9E
+    assert hv.upload_pdc(0xFFFF_FFFF, Pdc((0xBBF,))).ok  # ~0: the boot CPU

@@ -139,6 +139,9 @@ def test_unknown_acpi_id_reports_einval(xen_vm: XenVM) -> None:
     result = xen_vm.run("python3 -m pyxenplatform upload /tmp/unknown.toml")
     assert result.returncode == 1
     assert "ACPI id 200" in result.stderr and "EINVAL" in result.stderr
+    # What our hint tells the user to look for is what Xen logged (once per
+    # boot: the per-cpu table's ACPI id 4 may have been the first).
+    assert "No CPU for ACPI ID 0x" in xen_vm.console_log
 
 
 def test_non_root_and_missing_privcmd(xen_vm: XenVM) -> None:
@@ -178,3 +181,14 @@ def test_read_only_sub_ops_on_real_xen(xen_vm: XenVM) -> None:
     # (platform_hypercall.c: only for FREQCTL_dom0_kernel), and we say why.
     assert idle.startswith("38 XENPF_getidletime failed: ENOSYS")
     assert "cpufreq=dom0-kernel" in idle
+
+
+def test_pdc_example_on_real_xen(xen_vm: XenVM) -> None:
+    result = xen_vm.run(f"python3 -m pyxenplatform upload {EXAMPLES / 'pdc-intel.toml'} --json")
+    assert result.returncode == 0, result.output
+    results = json.loads(result.stdout)["results"]
+    assert [(r["kind"], r["errno"]) for r in results] == [("pdc", 0)] * len(vm_cpus(xen_vm))
+    # Xen wrote back the capability word it lets firmware see (acpi_set_pdc_bits),
+    # exactly what the simulated hypervisor answers for this CPU.
+    assert [r["pdc_out"] for r in results] == [0x9E] * len(results)
+    SHOWN.append("pdc_out: " + ", ".join(f"{r['acpi_id']}={r['pdc_out']:#x}" for r in results))
