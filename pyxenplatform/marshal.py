@@ -14,7 +14,7 @@ from . import abi
 from .hypercalls import begin_op
 from .model import CxInfo, Pdc, PxInfo, Register
 from .rules import SHARED_TYPE
-from .transport import Transport, sizeof_aligned
+from .transport import Transport, align, sizeof_aligned
 
 CX_SIZE = ctypes.sizeof(abi.xen_processor_cx)
 CSD_SIZE = ctypes.sizeof(abi.xen_processor_csd)
@@ -32,7 +32,7 @@ def _pminfo(transport: Transport, acpi_id: int, pm_type: int, extra: int) -> abi
 
 
 def _cx_extra(cx: CxInfo) -> int:
-    deps = sum(-(-CSD_SIZE * len(s.dependencies) // 8) * 8 for s in cx.states)
+    deps = sum(align(CSD_SIZE * len(s.dependencies)) for s in cx.states)
     return CX_SIZE * len(cx.states) + deps
 
 

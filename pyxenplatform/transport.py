@@ -62,6 +62,11 @@ def _libc() -> ctypes.CDLL:
     return libc
 
 
+def align(nbytes: int) -> int:
+    """``nbytes`` rounded up to the arena's alignment: where the next object starts."""
+    return -(-nbytes // _ALIGN) * _ALIGN
+
+
 def _round_to_pages(nbytes: int) -> int:
     pages = max(1, -(-nbytes // mmap.PAGESIZE))
     return pages * mmap.PAGESIZE
@@ -174,7 +179,7 @@ class Arena:
         self._pid = os.getpid()
 
     def _take(self, nbytes: int) -> int:
-        offset = -(-self._used // _ALIGN) * _ALIGN
+        offset = align(self._used)
         if self._memory is None or offset + nbytes > self._limit:
             raise RuntimeError(
                 f"arena overflow: {offset + nbytes} bytes needed, begin() reserved "
@@ -215,7 +220,7 @@ class Arena:
 @functools.cache
 def sizeof_aligned(ctype: type[_CData]) -> int:
     """``sizeof(ctype)`` rounded up to the arena's alignment (for ``begin``)."""
-    return -(-ctypes.sizeof(ctype) // _ALIGN) * _ALIGN
+    return align(ctypes.sizeof(ctype))
 
 
 class Transport(Protocol):
