@@ -115,6 +115,14 @@ class SimulatedXen:
         # long-lived simulator does not grow.
         self.calls: deque[tuple[str, int | None, int]] = deque(maxlen=CALL_HISTORY)
         self._arena = Arena(hypercall_device=None)
+        # Dispatch tables, built once: platform_op is the hot path.
+        self._ops = {
+            abi.XENPF_get_cpuinfo: self._get_cpuinfo,
+            abi.XENPF_get_cpu_version: self._get_cpu_version,
+            abi.XENPF_set_processor_pminfo: self._set_pminfo,
+        }
+        self._pm_types = {abi.XEN_PM_CX: self._set_cx, abi.XEN_PM_PX: self._set_px,
+                          abi.XEN_PM_PDC: self._set_pdc}
 
     # -- Transport -------------------------------------------------------
     @property
@@ -126,12 +134,7 @@ class SimulatedXen:
         if op.interface_version != abi.XENPF_INTERFACE_VERSION:
             raise _fail(errno.EACCES)
         guest = abi.xen_platform_op.from_address(address)  # copy_to_guest target
-        handlers = {
-            abi.XENPF_get_cpuinfo: self._get_cpuinfo,
-            abi.XENPF_get_cpu_version: self._get_cpu_version,
-            abi.XENPF_set_processor_pminfo: self._set_pminfo,
-        }
-        handler = handlers.get(op.cmd)
+        handler = self._ops.get(op.cmd)
         if handler is None:
             raise _fail(errno.ENOSYS)
         return handler(op, guest)
@@ -174,9 +177,7 @@ class SimulatedXen:
 
     def _set_pminfo(self, op: abi.xen_platform_op, guest: abi.xen_platform_op) -> int:
         info = op.u.set_pminfo
-        handlers = {abi.XEN_PM_CX: self._set_cx, abi.XEN_PM_PX: self._set_px,
-                    abi.XEN_PM_PDC: self._set_pdc}
-        handler = handlers.get(info.type)
+        handler = self._pm_types.get(info.type)
         err = 0
         try:
             if handler is None:
