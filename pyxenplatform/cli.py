@@ -22,7 +22,7 @@ from .hypervisor import Hypervisor, TableResult, plan_uploads
 from .marshal import build_cx, build_pdc, build_px
 from .model import PowerTable
 from .rules import check_explicit_ids, check_table
-from .sim import SimulatedXen
+from .sim import SimulatedXen, copy_from_guest
 from .sources import load_table
 from .transport import Privcmd
 
@@ -251,15 +251,15 @@ def describe_op(op: abi.xen_platform_op) -> list[str]:
     if info.type == abi.XEN_PM_CX:
         power = info.u.power
         lines += _fields("u.set_pminfo.u.power", power)
-        states = (abi.xen_processor_cx * power.count).from_address(power.states.p)
-        for i, st in enumerate(states):
+        for i, st in enumerate(copy_from_guest(abi.xen_processor_cx, power.states.p,
+                                               power.count)):
             lines += _fields(f"states[{i}]", st)
     elif info.type == abi.XEN_PM_PX:
         perf = info.u.perf
         lines += _fields("u.set_pminfo.u.perf", perf)
         if perf.flags & abi.XEN_PX_PSS:
-            states_px = (abi.xen_processor_px * perf.state_count).from_address(perf.states.p)
-            for i, px in enumerate(states_px):
+            for i, px in enumerate(copy_from_guest(abi.xen_processor_px, perf.states.p,
+                                                   perf.state_count)):
                 lines += _fields(f"states[{i}]", px)
     elif info.type == abi.XEN_PM_PDC:
         head = (ctypes.c_uint32 * 2).from_address(info.u.pdc.p)
