@@ -183,6 +183,7 @@ class ProcessorPower:
     cx: CxInfo | None = None
     px: PxInfo | None = None
     pdc: Pdc | None = None
+    description: str = ""  # free text: where the data came from (a firmware path...)
 
 
 @dataclass(frozen=True)
@@ -190,3 +191,4 @@ class PowerTable:
     """A whole table: what one JSON/TOML file holds."""
 
     processors: tuple[ProcessorPower, ...]
+    description: str = ""

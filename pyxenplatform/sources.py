@@ -87,6 +87,12 @@ def _int(value: object, path: str) -> int:
                           f"not {value!r}")
 
 
+def _str(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(path, f"must be a string, not {_kind(value)}")
+    return value
+
+
 def _bool(value: object, path: str) -> bool:
     if not isinstance(value, bool):
         raise ValidationError(path, f"must be true or false, not {value!r}")
@@ -202,6 +208,7 @@ def processor(value: object, path: str) -> ProcessorPower:
         cx=cx_info(m["cx"], f"{path}.cx") if "cx" in m else None,
         px=px_info(m["px"], f"{path}.px") if "px" in m else None,
         pdc=pdc(m["pdc"], f"{path}.pdc") if "pdc" in m else None,
+        description=_str(m.get("description", ""), f"{path}.description"),
     )
 
 
@@ -210,7 +217,8 @@ def table_from_mapping(data: object, *, source: str | None = None) -> PowerTable
     try:
         m = _fields(data, "", ("processors",), ("description",))
         procs = _list(m["processors"], "processors")
-        return PowerTable(tuple(processor(p, f"processors[{i}]") for i, p in enumerate(procs)))
+        return PowerTable(tuple(processor(p, f"processors[{i}]") for i, p in enumerate(procs)),
+                          _str(m.get("description", ""), "description"))
     except ValidationError as exc:
         raise exc.in_source(source) if source else exc from None
 
