@@ -40,7 +40,7 @@ from .perf import convert_px
 from .values import ConversionWarning, FirmwareObjects, Notes, integers
 
 __all__ = ["ConversionWarning", "FirmwareObjects", "FirmwareTable", "convert_processor",
-           "convert_processors", "convert_report", "load_firmware"]
+           "convert_processors", "convert_report"]
 
 log = logging.getLogger(__name__)
 
@@ -155,17 +155,3 @@ def convert_report(report: _Report, *, description: str = "") -> FirmwareTable:
     """A ``read_firmware`` report -> :class:`FirmwareTable` (its warnings become ``.notes``)."""
     return convert_processors(report.processors, description=description,
                               notes=tuple(str(w) for w in report.warnings))
-
-
-def load_firmware(path: str | None = None, *, pdc: int = 0xBBF) -> FirmwareTable:
-    """The power table of a machine's firmware (``path`` None: this machine).
-
-    ``path`` is a folder of ``acpixtract`` files or an ``acpidump`` text file.
-    ``_PDC``/``_OSC`` is evaluated with capability DWORD ``pdc`` first.  What
-    could not be converted is in ``.warnings`` (also logged at DEBUG).
-    """
-    from ..acpi import read_firmware  # type: ignore[import-not-found]  # TODO(conv): lands with aml
-
-    where = "this machine" if path is None else str(path)
-    return convert_report(read_firmware(path, pdc=pdc),
-                          description=f"firmware of {where}, _PDC {pdc:#x}")
