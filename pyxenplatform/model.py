@@ -183,7 +183,9 @@ class ProcessorPower:
     cx: CxInfo | None = None
     px: PxInfo | None = None
     pdc: Pdc | None = None
-    description: str = ""  # free text: where the data came from (a firmware path...)
+    # Free text (where the data came from: a firmware path...); not data Xen
+    # sees, so two entries that differ only here are equal.
+    description: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -191,4 +193,4 @@ class PowerTable:
     """A whole table: what one JSON/TOML file holds."""
 
     processors: tuple[ProcessorPower, ...]
-    description: str = ""
+    description: str = field(default="", compare=False)
