@@ -4,9 +4,12 @@
 
     XenPlatformError
     ├── ValidationError          bad input; names the field path and the rule
-    └── HypercallError (OSError) the device or Xen failed; keeps ``errno``
-        ├── PrivcmdUnavailable   no privcmd device: not a dom0 / module not loaded
-        └── PermissionDenied     EPERM/EACCES: needs root in dom0
+    ├── HypercallError (OSError) the device or Xen failed; keeps ``errno``
+    │   ├── PrivcmdUnavailable   no privcmd device: not a dom0 / module not loaded
+    │   └── PermissionDenied     EPERM/EACCES: needs root in dom0
+    └── FirmwareError            ACPI tables could not be read or evaluated
+        ├── TableError           a bad table file: signature, length, checksum
+        └── AmlError             AML that failed; names table, offset and opcode
 
 ``HypercallError`` is also an ``OSError``, so ``except OSError`` keeps
 working for callers that only care about the errno.
@@ -42,6 +45,29 @@ class ValidationError(XenPlatformError, ValueError):
     def in_source(self, source: str) -> ValidationError:
         """The same error, attributed to the file ``source``."""
         return ValidationError(self.path, self.rule, source=source)
+
+
+class FirmwareError(XenPlatformError):
+    """The firmware's ACPI tables could not be read or evaluated."""
+
+
+class TableError(FirmwareError):
+    """A table file that is not a valid ACPI table (signature, length, checksum)."""
+
+
+class AmlError(FirmwareError):
+    """AML that could not be evaluated: ``table`` (source), ``offset`` and ``opcode``."""
+
+    def __init__(self, detail: str, *, table: str, offset: int | None, opcode: str) -> None:
+        self.detail = detail
+        self.table = table
+        self.offset = offset
+        self.opcode = opcode
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"AML offset {self.offset:#x}" if self.offset is not None else "AML"
+        return f"{self.table}: {where}: {self.opcode}: {self.detail}"
 
 
 class HypercallError(XenPlatformError, OSError):
