@@ -51,23 +51,32 @@ class FirmwareError(XenPlatformError):
     """The firmware's ACPI tables could not be read or evaluated."""
 
 
-class TableError(FirmwareError):
-    """A table file that is not a valid ACPI table (signature, length, checksum)."""
+class TableError(FirmwareError, ValueError):
+    """A table file that is not a valid ACPI table: ``source`` names it, ``rule`` says why."""
+
+    def __init__(self, source: str, rule: str) -> None:
+        self.source = source
+        self.rule = rule
+        super().__init__(f"{source}: {rule}")
 
 
 class AmlError(FirmwareError):
-    """AML that could not be evaluated: ``table`` (source), ``offset`` and ``opcode``."""
+    """AML that could not be evaluated: ``source`` (table), byte ``offset`` in it, ``opcode``
+    (0x5bXX for extended opcodes; None when no opcode applies) and the ``rule`` broken."""
 
-    def __init__(self, detail: str, *, table: str, offset: int | None, opcode: str) -> None:
-        self.detail = detail
-        self.table = table
+    def __init__(self, source: str, offset: int | None, opcode: int | None, rule: str, *,
+                 opcode_name: str = "") -> None:
+        self.source = source
         self.offset = offset
         self.opcode = opcode
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f"AML offset {self.offset:#x}" if self.offset is not None else "AML"
-        return f"{self.table}: {where}: {self.opcode}: {self.detail}"
+        self.opcode_name = opcode_name
+        self.rule = rule
+        where = f"+{offset:#x}" if offset is not None else ""
+        if opcode is not None:
+            op = f"opcode {opcode:#x}" + (f" ({opcode_name})" if opcode_name else "")
+        else:
+            op = opcode_name or "AML"
+        super().__init__(f"{source}{where}: {op}: {rule}")
 
 
 class HypercallError(XenPlatformError, OSError):

@@ -12,7 +12,7 @@ from .convert import deref_index, string_to_int, to_buffer, to_decimal_string, t
     to_integer, to_string
 from .interpreter import MAX_OBJECT_SIZE, Fault, Frame, Interpreter, handler
 from .parser import Term
-from .values import Buffer, Package
+from .values import Buffer, LiveValue, Package
 
 
 def _limit(size: int) -> None:
@@ -129,6 +129,8 @@ def _match(it: Interpreter, t: Term, f: Frame) -> int:
         raise Fault("Match start index beyond the package (AE_AML_PACKAGE_LIMIT)")
     for i in range(start, len(package.items)):
         element = package.items[i]
+        if type(element) is LiveValue:
+            element = element.value
         if element is None:
             continue
         if _match_one(it, op1, element, obj1) and _match_one(it, op2, element, obj2):

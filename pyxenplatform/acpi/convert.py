@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .values import Buffer, IndexRef, Package, TYPE_NAMES, object_type
+from .values import TYPE_NAMES, Buffer, IndexRef, LiveValue, Package, object_type
 
 
 class ConversionError(Exception):
@@ -27,6 +27,8 @@ def deref_index(value: Any) -> Any:
         if index >= len(container.items):
             raise ConversionError(f"Index {index} beyond package of {len(container.items)}")
         item = container.items[index]
+        if type(item) is LiveValue:
+            return item.value
         if item is None:
             raise ConversionError("Index() names an uninitialized package element")
         return item

@@ -30,14 +30,22 @@ MAX_OBJECT_SIZE = 1 << 20  # elements of a package, bytes of a buffer or string
 
 
 class Fault(Exception):
-    """An AML failure; ``off``/``op``/``table`` are filled in as it leaves the term."""
+    """An AML failure; where it happened (``off``, ``code``, ``table``) is filled in by the
+    innermost term it leaves."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
         self.off: int | None = None
-        self.op = ""
+        self.code: int | None = None  # the AML opcode (0x5bxx extended), None for a name
+        self.op = ""  # the opcode's name for messages
         self.table: int | None = None
+
+    def locate(self, off: int, code: int | None, table: int | None) -> Fault:
+        self.off, self.table = off, table
+        self.code = code if code is not None and code >= 0 else None
+        self.op = opcode_name(code) if code is not None else "term"
+        return self
 
 
 class BreakSig(Exception):
@@ -130,9 +138,7 @@ class Interpreter:
                 try:
                     term, pos = parser.term(pos, end, scope)
                 except ParseError as exc:
-                    fault = Fault(exc.detail)
-                    fault.off, fault.op, fault.table = exc.offset, exc.opcode, frame.table
-                    raise fault from None
+                    raise Fault(exc.detail).locate(exc.offset, exc.opcode, frame.table) from None
                 if frame.table is not None and frame.created is not None and self.depth == 0:
                     # Module-level code: a failing term is reported, the rest still loads
                     # (ACPICA continues a table load after an AML error in one term).
@@ -172,13 +178,10 @@ class Interpreter:
             return handler(self, term, frame)
         except Fault as fault:
             if fault.off is None:
-                fault.off, fault.op, fault.table = term.off, opcode_name(term.op), frame.table
+                fault.locate(term.off, term.op, frame.table)
             raise
         except ConversionError as exc:
-            converted = Fault(str(exc))
-            converted.off, converted.op = term.off, opcode_name(term.op)
-            converted.table = frame.table
-            raise converted from None
+            raise Fault(str(exc)).locate(term.off, term.op, frame.table) from None
 
     def run(self, terms: tuple[Any, ...], frame: Frame) -> None:
         """Run a term list (If/While/method body)."""
@@ -214,9 +217,7 @@ class Interpreter:
             try:
                 method.body = tuple(parser.terms(method.start, method.end, node))
             except ParseError as exc:
-                fault = Fault(exc.detail)
-                fault.off, fault.op, fault.table = exc.offset, exc.opcode, method.table
-                raise fault from None
+                raise Fault(exc.detail).locate(exc.offset, exc.opcode, method.table) from None
         args = args + [None] * (7 - len(args))
         frame = Frame(node, method.table, args)
         self.depth += 1
@@ -348,8 +349,8 @@ class Interpreter:
     def describe(self, fault: Fault, table: int | None) -> str:
         index = fault.table if fault.table is not None else table
         source = self.tables[index].source if index is not None else "?"
-        where = f"AML offset {fault.off:#x}" if fault.off is not None else "AML"
-        return f"{source}: {where}: {fault.op or 'term'}: {fault.detail}"
+        where = f"+{fault.off:#x}" if fault.off is not None else ""
+        return f"{source}{where}: {fault.op or 'term'}: {fault.detail}"
 
     def warn(self, text: str) -> None:
         if len(self.warnings) < 1000:

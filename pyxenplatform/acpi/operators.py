@@ -12,7 +12,9 @@ from .convert import ConversionError, deref_index, to_buffer, to_integer, to_str
 from .interpreter import (MAX_LOOP_ITERATIONS, MAX_OBJECT_SIZE, BreakSig, ContinueSig, Fault,
                           Frame, Interpreter, ReturnSig, handler)
 from .parser import ARG, LGREATER_EQUAL, LLESS_EQUAL, LNOT_EQUAL, LOCAL, NAMEREF, Term
-from .values import Buffer, IndexRef, NodeRef, Package, SlotRef, copy_value
+from .values import T_DEVICE, T_EVENT, T_METHOD, T_MUTEX, T_POWER, T_PROCESSOR, T_REGION, \
+    T_THERMAL, Buffer, IndexRef, LiveValue, NodeRef, Package, PendingName, Scope, SlotRef, copy_value, \
+    object_type
 
 
 # -- control flow -------------------------------------------------------------
@@ -125,24 +127,64 @@ def _package(it: Interpreter, t: Term, f: Frame) -> Package:
 
 
 def package_element(it: Interpreter, element: Any, f: Frame) -> Any:
-    """A package element: data objects are built; a NameString becomes a reference."""
+    """A package element: data objects are built; a NameString is resolved now in a
+    method, after all tables are loaded in module-level code (dspkginit.c)."""
     if type(element) is Term:
         if element.op == NAMEREF:
-            node = it.ns.lookup(element.args[0], f.scope)
-            if node is None:
-                return NamedElement(str(element.args[0]))
-            return NodeRef(node)
+            if it.depth == 0:
+                return PendingName(element.args[0], f.scope)
+            return resolve_element(it, element.args[0], f.scope)
         return it.ev(element, f)
     return element
 
 
-class NamedElement:
-    """A NameString package element that names nothing (yet)."""
+_STAY_REFERENCES = frozenset({T_DEVICE, T_THERMAL, T_METHOD, T_MUTEX, T_POWER, T_PROCESSOR,
+                              T_EVENT, T_REGION})
 
-    __slots__ = ("path",)
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+def resolve_element(it: Interpreter, path: Any, scope: Any) -> Any:
+    """ACPICA AcpiDsResolvePackageElement: a data object's value (a field is read), a
+    named reference for objects without a value, None (Null) when the name is absent."""
+    node = it.ns.lookup(path, scope)
+    if node is None:
+        it.warn(f"could not resolve named package element {path} (AE_NOT_FOUND)")
+        return None
+    obj = node.obj
+    kind = object_type(obj)
+    if obj is None or (type(obj) is Scope and kind == 0):
+        return None
+    if kind in _STAY_REFERENCES:
+        return NodeRef(node, named=True)
+    if type(obj) is int or type(obj) is str:
+        return LiveValue(node, obj)
+    try:
+        return it.read_node(node)
+    except Fault as fault:
+        it.warn(f"could not resolve named package element {path}: {fault.detail}")
+        return NodeRef(node, named=True)
+
+
+def resolve_pending(it: Interpreter) -> None:
+    """Resolve the NameString elements of every module-level package (AcpiNsInitializeObjects)."""
+    seen: set[int] = set()
+
+    def fix(package: Package) -> None:
+        if id(package) in seen:
+            return
+        seen.add(id(package))
+        items = package.items
+        for i, item in enumerate(items):
+            if type(item) is PendingName:
+                items[i] = resolve_element(it, item.path, item.scope)
+            elif type(item) is Package:
+                fix(item)
+
+    for node in it.ns.walk():
+        obj = node.obj
+        if type(obj) is PendingName:
+            node.obj = resolve_element(it, obj.path, obj.scope)
+        elif type(obj) is Package:
+            fix(obj)
 
 
 # -- references ---------------------------------------------------------------

@@ -66,15 +66,14 @@ OPCODES: dict[int, tuple[str, str]] = {
 
 
 def opcode_name(op: int) -> str:
-    """Human name of an opcode for messages: ``Add (0x72)``."""
+    """Human name of an opcode (or of a NameString/Local/Arg term) for messages: ``Add``."""
     if op == NAMEREF:
         return "NameString"
     if op == CALL:
         return "MethodCall"
     if op in (LOCAL, ARG):
         return "Local" if op == LOCAL else "Arg"
-    name = OPCODES.get(op, ("Unknown", ""))[0]
-    return f"{name} ({op:#x})" if op < EXT else f"{name} (0x5b {op & 0xFF:#04x})"
+    return OPCODES.get(op, ("unknown opcode", ""))[0]
 
 
 class Term:
@@ -93,9 +92,9 @@ class Term:
 
 
 class ParseError(Exception):
-    """Bad AML at ``offset`` while parsing ``opcode`` (wrapped into AmlError by the caller)."""
+    """Bad AML at ``offset`` while parsing ``opcode`` (None: before an opcode was read)."""
 
-    def __init__(self, offset: int, opcode: str, detail: str) -> None:
+    def __init__(self, offset: int, opcode: int | None, detail: str) -> None:
         super().__init__(detail)
         self.offset = offset
         self.opcode = opcode
@@ -126,17 +125,17 @@ class Parser:
         self.depth += 1
         try:
             if self.depth > MAX_NESTING:
-                raise ParseError(pos, "term", f"terms nested deeper than {MAX_NESTING}")
+                raise ParseError(pos, None, f"terms nested deeper than {MAX_NESTING}")
             return self._term(pos, end, scope)
         except StreamError as exc:
-            raise ParseError(exc.offset, "term", exc.detail) from None
+            raise ParseError(exc.offset, None, exc.detail) from None
         finally:
             self.depth -= 1
 
     def _term(self, pos: int, end: int, scope: Any) -> tuple[Any, int]:
         data = self.data
         if pos >= end:
-            raise ParseError(pos, "term", "truncated term")
+            raise ParseError(pos, None, "truncated term")
         b = data[pos]
         if b == 0x00:
             return 0, pos + 1
@@ -172,7 +171,7 @@ class Parser:
         after = pos + 1
         if b == 0x5B:
             if pos + 1 >= end:
-                raise ParseError(pos, "0x5b", "truncated extended opcode")
+                raise ParseError(pos, 0x5B, "truncated extended opcode")
             op = EXT | data[pos + 1]
             after = pos + 2
         elif b == 0x92 and pos + 1 < end and data[pos + 1] in (0x93, 0x94, 0x95):
@@ -180,11 +179,11 @@ class Parser:
             after = pos + 2
         spec = OPCODES.get(op)
         if spec is None:
-            raise ParseError(pos, f"{op:#x}", f"unknown AML opcode {op:#x}")
+            raise ParseError(pos, op, f"unknown AML opcode {op:#x}")
         try:
             args, after = self._args(spec[1], op, after, end, scope)
         except StreamError as exc:
-            raise ParseError(exc.offset, opcode_name(op), exc.detail) from None
+            raise ParseError(exc.offset, op, exc.detail) from None
         term = Term(op, pos, tuple(args))
         if op == 0xA0 and after < end and data[after] == 0xA1:
             else_term, after = self.term(after, end, scope)

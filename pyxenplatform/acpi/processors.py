@@ -21,8 +21,11 @@ from .interpreter import Fault, Interpreter
 from .namespace import Node
 from .regions import DevMem, RegionBackend, ZeroMemory
 from .values import T_DEVICE, T_PROCESSOR, T_THERMAL, Buffer, IndexRef, Method, NodeRef, \
-    Package, Processor, Region, object_type
+    LiveValue, Package, PendingName, Processor, Region, SlotRef, object_type
 
+# ACPICA's AcpiGbl_NsTypeNames (utdecode.c), what acpiexec prints for a reference.
+ACPICA_TYPE_NAMES = {6: "Device", 7: "Event", 8: "Method", 9: "Mutex", 10: "Region",
+                     11: "Power", 12: "Processor", 13: "Thermal"}
 OBJECTS = ("_CST", "_CSD", "_PCT", "_PSS", "_PSD", "_PPC", "_CPC", "_LPI")
 INTEL_PROCESSOR_UUID = bytes.fromhex("16a677400c29be479ebdd87058713953")  # 4077A616-290C-...
 # Address spaces whose handlers acpiexec installs after the tables load (aeinstall.c
@@ -32,9 +35,11 @@ LATE_REG_SPACES = (4, 5, 6, 7, 8, 9, 10, 0x7F, 0x80)
 
 @dataclass(frozen=True)
 class Reference:
-    """A package element that refers to a named object (a NameString element)."""
+    """A package element that names an object without a value (a Device, Processor,
+    Method...): ``path`` and ``type``, ACPICA's type name ("Device", "Processor")."""
 
     path: str
+    type: str
 
 
 AcpiValue = Union[int, str, bytes, tuple["AcpiValue", ...], Reference, None]
@@ -71,7 +76,12 @@ class FirmwareReport:
 
 
 def to_value(it: Interpreter, obj: Any, depth: int = 0) -> AcpiValue:
-    """A runtime object as a public AcpiValue."""
+    """A returned object as a public AcpiValue, as ACPICA copies it out
+    (``AcpiUtCopyIobjectToEobject``): a returned reference is resolved to its
+    target's value; in a package only a named reference survives, other
+    reference elements fail the evaluation with AE_TYPE."""
+    if depth == 0:
+        obj = _resolve_top(it, obj)
     t = type(obj)
     if t is int or t is str:
         return obj  # type: ignore[no-any-return]
@@ -81,17 +91,33 @@ def to_value(it: Interpreter, obj: Any, depth: int = 0) -> AcpiValue:
         if depth > 32:
             raise Fault("package nested too deeply")
         return tuple(to_value(it, item, depth + 1) for item in obj.items)
-    if t is IndexRef:
-        from .convert import deref_index
-        return to_value(it, deref_index(obj), depth + 1)
-    if t is NodeRef:
-        return Reference(obj.node.path)
     if obj is None:
         return None
-    path = getattr(obj, "path", None)
-    if isinstance(path, str):
-        return Reference(path)
-    raise Fault(f"cannot report an object of type {type(obj).__name__}")
+    if t is PendingName:
+        from .operators import resolve_element
+        return to_value(it, resolve_element(it, obj.path, obj.scope), depth)
+    if t is LiveValue:
+        return obj.value  # type: ignore[no-any-return]
+    if t is NodeRef and obj.named:
+        return Reference(obj.node.path, ACPICA_TYPE_NAMES.get(object_type(obj.node.obj),
+                                                             "Untyped"))
+    raise Fault(f"cannot return a package element of type {type(obj).__name__} "
+                "(unsupported reference class, AE_TYPE)")
+
+
+def _resolve_top(it: Interpreter, obj: Any) -> Any:
+    for _ in range(8):
+        t = type(obj)
+        if t is IndexRef:
+            from .convert import deref_index
+            obj = deref_index(obj)
+        elif t is NodeRef and not obj.named:
+            obj = it.read_node(obj.node)
+        elif t is SlotRef:
+            obj = obj.slots[obj.index]
+        else:
+            return obj
+    return obj
 
 
 class Session:
@@ -103,12 +129,14 @@ class Session:
         self.it = Interpreter(32 if revision < 2 else 64, backend)
         for source, data in tables:
             self.it.load_table(source, data)
+        from .operators import resolve_pending
+        resolve_pending(self.it)
         self.initialize()
 
     def error(self, fault: Fault) -> AmlError:
         it = self.it
         source = it.tables[fault.table].source if fault.table is not None else "AML"
-        return AmlError(fault.detail, table=source, offset=fault.off, opcode=fault.op or "term")
+        return AmlError(source, fault.off, fault.code, fault.detail, opcode_name=fault.op)
 
     def evaluate(self, node: Node, args: list[Any] | None = None) -> Any:
         """Evaluate a named object (call a method); Fault on failure."""

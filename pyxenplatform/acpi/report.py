@@ -2,8 +2,9 @@
 
 An Integer is a number, a String ``{"string": s}``, a Buffer holding one
 Generic Register descriptor its fields, any other Buffer ``{"buffer": hex}``,
-a Package a list, no value ``null``, a failed object ``{"error": text}``, a
-reference to a named object ``{"reference": path}``.
+a Package a list, no value ``null``, a failed object ``{"error": text}``, and a
+reference to an object without a value (Device, Processor...) as acpiexec prints it,
+``{"reference": "CPU0", "type": "Processor"}``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def json_value(value: AcpiValue | BaseException) -> object:
                 "address": f"{reg.address:#x}"}
     if isinstance(value, tuple):
         return [json_value(item) for item in value]
-    return {"reference": value.path}
+    # acpiexec prints "[Object Reference] = ... <Node> Name DEV0 Device": the NameSeg and type.
+    segment = value.path.rsplit(".", 1)[-1].lstrip("\\")
+    return {"reference": segment.ljust(4, "_"), "type": value.type}
 
 
 def raw_json(report: FirmwareReport) -> dict[str, object]:

@@ -40,12 +40,41 @@ class Package:
 
 
 class NodeRef:
-    """A reference to a named object: RefOf(Name), a NameString package element."""
+    """A reference to a named object: RefOf(Name) (``named`` False), or a NameString
+    package element naming an object without a value, such as a Device (``named`` True)."""
 
-    __slots__ = ("node",)
+    __slots__ = ("node", "named")
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, named: bool = False) -> None:
         self.node = node
+        self.named = named
+
+
+class LiveValue:
+    """A package element that *is* a named Integer or String (ACPICA shares the object):
+    it shows the named object's current value, as a later Store updates it in place."""
+
+    __slots__ = ("node", "captured")
+
+    def __init__(self, node: Node, captured: int | str) -> None:
+        self.node = node
+        self.captured = captured
+
+    @property
+    def value(self) -> int | str:
+        current = self.node.obj
+        return current if type(current) is type(self.captured) else self.captured
+
+
+class PendingName:
+    """A NameString element of a package built by module-level code: ACPICA resolves
+    these after every table is loaded (``AcpiDsResolvePackageElement``)."""
+
+    __slots__ = ("path", "scope")
+
+    def __init__(self, path: Any, scope: Node) -> None:
+        self.path = path
+        self.scope = scope
 
 
 class SlotRef:
@@ -231,4 +260,6 @@ def copy_value(obj: Any) -> Any:
         return Buffer(obj.data)
     if t is Package:
         return Package([copy_value(item) for item in obj.items])
+    if t is LiveValue:
+        return obj.value
     return obj

@@ -143,8 +143,8 @@ def test_unknown_opcode_names_table_offset_and_opcode() -> None:
     with pytest.raises(Fault) as info:
         call(s, "\\TST")
     error = s.error(info.value)
-    assert error.table == "dsdt.dat" and error.offset == 36 + 7
-    assert "0x2" in error.opcode and "unknown AML opcode" in str(error)
+    assert (error.source, error.offset, error.opcode) == ("dsdt.dat", 36 + 7, 0x02)
+    assert str(error) == "dsdt.dat+0x2b: opcode 0x2 (unknown opcode): unknown AML opcode 0x2"
 
 
 def test_scope_in_ssdt_and_search_rules() -> None:

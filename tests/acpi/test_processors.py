@@ -79,8 +79,9 @@ def test_handshake_runs_pdc_before_objects_and_failures_stay_per_object() -> Non
     assert cpu.objects["_PPC"] == 0x1234
     error = cpu.objects["_PSS"]
     assert isinstance(error, AmlError) and "AE_AML_DIVIDE_BY_ZERO" in str(error)
-    assert error.table == "dsdt.dat" and error.opcode.startswith("Divide")
-    assert raw_json(report)["processors"][0]["objects"]["_PSS"] == {"error": str(error)}
+    assert (error.source, error.opcode, error.opcode_name) == ("dsdt.dat", 0x78, "Divide")
+    assert raw_json(report)["processors"][0]["objects"]["_PSS"] == {  # type: ignore[index]
+        "error": str(error)}
 
 
 def test_region_reads_are_recorded_per_object() -> None:
