@@ -1,6 +1,10 @@
 """pytest wiring for the real-Xen tests (tests marked ``@pytest.mark.xen``).
 
-- ``xen_vm``: one Xen + dom0 VM for the whole session (boots take ~20 s), powered off at the end.
+- ``xen_vm``: one Xen + dom0 VM per Xen release for the whole session (boots take ~20-60 s under
+  TCG), powered off when the tests of that release are done: a test using it runs once per release
+  (4.17, 4.20, 4.22; ids end in ``[4.17]``...), tests grouped by release so one VM runs at a time.
+  ``@pytest.mark.xen_releases("4.22")`` limits a test to those releases (the others are deselected,
+  not skipped). ``PYXENPLATFORM_XEN_RELEASES=4.17`` boots only those while iterating; CI boots all.
 - A test marked ``xen`` whose prerequisites (the prepared cache, QEMU) are missing is skipped with
   the command that enables it, or fails if ``PYXENPLATFORM_XEN_TESTS=require`` (CI sets it: there
   the real-Xen tests must run, a skip would hide that they did not).
@@ -19,10 +23,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from .prepare import QEMU, Layout
+from .prepare import QEMU, RELEASES, Layout
 from .vm import XenVM
 
 MODE_ENV = "PYXENPLATFORM_XEN_TESTS"
+RELEASES_ENV = "PYXENPLATFORM_XEN_RELEASES"
 ENABLE = "python3 tests/xen/prepare.py"
 
 _booted: list[XenVM] = []  # for the timing summary
@@ -54,20 +59,45 @@ def _xen_mark(request: pytest.FixtureRequest) -> None:
         _require_prerequisites()
 
 
-@pytest.fixture(scope="session")
-def xen_vm() -> Iterator[XenVM]:
-    """The session's Xen + dom0 (default CPU model, 2 CPUs). Tests share it: leave it clean."""
+def _releases() -> list[str]:
+    chosen = os.environ.get(RELEASES_ENV, "").replace(",", " ").split() or list(RELEASES)
+    unknown = [release for release in chosen if release not in RELEASES]
+    if unknown:
+        raise pytest.UsageError(f"{RELEASES_ENV}: no Xen {unknown}; the tests boot {RELEASES}")
+    if os.environ.get(MODE_ENV) == "require" and chosen != list(RELEASES):
+        raise pytest.UsageError(f"{RELEASES_ENV} cannot leave releases out with {MODE_ENV}=require")
+    return chosen
+
+
+@pytest.fixture(scope="session", params=_releases())
+def xen_vm(request: pytest.FixtureRequest) -> Iterator[XenVM]:
+    """The session's Xen + dom0 of one release (default CPU model, 2 CPUs). Tests share it: leave
+    it clean."""
     # Session fixtures are set up before the function-scoped check above: check here too.
     _require_prerequisites()
-    with XenVM.boot() as vm:
+    with XenVM.boot(release=request.param) as vm:
         _booted.append(vm)
         yield vm
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the releases a test's ``xen_releases`` mark leaves out."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        mark = item.get_closest_marker("xen_releases")
+        callspec = getattr(item, "callspec", None)
+        release = callspec.params.get("xen_vm") if callspec is not None else None
+        (dropped if mark and release is not None and release not in mark.args else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for vm in _booted:
         average = vm.command_seconds / vm.commands if vm.commands else 0.0
         terminalreporter.write_line(
-            f"xen: VM booted in {vm.boot_seconds:.1f} s; {vm.commands} commands, "
+            f"xen {vm.release}: VM booted in {vm.boot_seconds:.1f} s; {vm.commands} commands, "
             f"{vm.command_seconds:.1f} s ({average:.2f} s each on average)"
         )

@@ -7,7 +7,8 @@
 # Then it hands over to the command agent (tests/xen/agent.py), which becomes PID 1.
 #
 # The host passes the agent's interpreter and script as kernel parameters; the kernel gives unknown
-# `name=value` parameters to init as environment variables: $pyxen_python, $pyxen_agent.
+# `name=value` parameters to init as environment variables: $pyxen_python, $pyxen_agent, and
+# $pyxen_keep (":"-separated paths under the host's /tmp that dom0 needs, see below).
 
 /bin/busybox mkdir -p /bin /proc /sys /dev /lower /rw /newroot
 /bin/busybox --install -s /bin
@@ -40,6 +41,11 @@ mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay 
 
 # The host's /tmp, /run and /dev/shm are not ours: give dom0 its own, empty and writable.
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+# ...except what dom0 needs from it (a repository cloned under /tmp, its venv, the cache): bind
+# those back from the host's root, read-only, or the agent and the package would be hidden.
+for keep in $(echo "$pyxen_keep" | tr ':' ' '); do
+    mkdir -p "/newroot$keep" && mount --bind "/lower$keep" "/newroot$keep" || fail "bind $keep"
+done
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mount --move /dev /newroot/dev
 mkdir -p /newroot/dev/shm /newroot/dev/pts

@@ -5,11 +5,15 @@
         assert result.returncode == 0, result.output
 
 What boots (prepared by ``tests/xen/prepare.py`` into its cache folder): QEMU's multiboot loader
-starts Xen 4.17, which starts Debian's kernel as a PV dom0 with a busybox initramfs (``init.sh``).
-dom0's root is this machine's root, shared read-only over virtio-9p under a tmpfs overlay: the
-interpreter running the tests, the repository and the cache have the same paths inside, and
-nothing dom0 writes reaches the host. dom0 has its own empty tmpfs ``/tmp``, so files under the
-host's ``/tmp`` (pytest's ``tmp_path``) are not visible inside; use :meth:`XenVM.write_file`.
+starts Xen (``release``: 4.17 from Debian 12, 4.20 from Debian 13, 4.22.0 built from upstream),
+which starts Debian 12's kernel as a PV dom0 with a busybox initramfs (``init.sh``); ``xenpm`` in
+dom0 is that release's. dom0's root is this machine's root, shared read-only over virtio-9p under a
+tmpfs overlay: the interpreter running the tests, the repository and the cache have the same paths
+inside, and nothing dom0 writes reaches the host. dom0 has its own empty tmpfs ``/tmp``, so files
+under the host's ``/tmp`` (pytest's ``tmp_path``) are not visible inside; use
+:meth:`XenVM.write_file`. The exceptions are the repository, the interpreter's prefixes and the
+cache when they live under the host's ``/tmp`` (a ``git clone`` there): init.sh binds them back,
+read-only.
 
 Commands travel over a virtio-serial port to ``agent.py`` (PID 1 in dom0) as JSON lines. Why this
 channel: the serial console carries Xen's and the kernel's messages too, which can interleave with a
@@ -37,7 +41,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .prepare import QEMU, Layout
+from .prepare import DEFAULT_RELEASE, QEMU, RELEASES, Layout
 
 REPO = Path(__file__).resolve().parents[2]
 AGENT = Path(__file__).resolve().parent / "agent.py"
@@ -89,6 +93,17 @@ def _die_with_parent() -> None:
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+def _hidden_by_dom0_tmp(cache: Path) -> list[str]:
+    """What dom0 needs that lives under the host's /tmp, which dom0's own tmpfs /tmp would hide.
+
+    The repository (a ``git clone`` into /tmp), the interpreter's prefixes (a venv in it) and the
+    cache; init.sh binds each back from the host's root. Nested paths are left to their parent.
+    """
+    paths = {os.path.realpath(p) for p in (REPO, sys.prefix, sys.base_prefix, cache)}
+    under_tmp = sorted(p for p in paths if p.startswith("/tmp/"))
+    return [p for p in under_tmp if not any(p.startswith(q + "/") for q in under_tmp if q != p)]
+
+
 def _module_arg(*parts: str) -> str:
     # A multiboot module string is "file args"; QEMU splits modules on ",", and reads ",," as ",".
     return " ".join(parts).replace(",", ",,")
@@ -97,10 +112,13 @@ def _module_arg(*parts: str) -> str:
 class XenVM:
     """A running Xen + dom0. Use :meth:`boot` in a ``with`` block, or call :meth:`close`."""
 
-    def __init__(self, process: subprocess.Popen[bytes], workdir: Path, layout: Layout) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], workdir: Path, layout: Layout, release: str
+    ) -> None:
         self._process = process
         self._workdir = workdir
         self._layout = layout
+        self.release = release  # "4.17", "4.20", "4.22"
         self._connection: socket.socket | None = None
         self._buffer = b""
         self._final_console: str | None = None
@@ -112,12 +130,19 @@ class XenVM:
     def boot(
         cls,
         *,
+        release: str = DEFAULT_RELEASE,
         cpus: int = 2,
         cpu_model: str = DEFAULT_CPU,
         xen_cmdline: str = DEFAULT_XEN_CMDLINE,
-        timeout: float = 180.0,
+        timeout: float = 600.0,
     ) -> XenVM:
-        """Start QEMU and wait until dom0's agent answers; XenVMError with the console if not."""
+        """Start QEMU and wait until dom0's agent answers; XenVMError with the console if not.
+
+        `release`: which Xen boots, one of RELEASES; `xen_cmdline`: Xen's command line, e.g.
+        ``DEFAULT_XEN_CMDLINE.replace("cpufreq=xen", "cpufreq=hwp")``.
+        """
+        if release not in RELEASES:
+            raise XenVMError(f"Xen {release!r}: the tests boot {', '.join(RELEASES)}")
         layout = Layout.from_env()
         reason = layout.missing()
         qemu = shutil.which(QEMU)
@@ -133,9 +158,10 @@ class XenVM:
             f"pyxen_python={python}",
             f"pyxen_agent={AGENT}",
             f"pyxen_cache={layout.root}",
+            f"pyxen_keep={':'.join(_hidden_by_dom0_tmp(layout.root))}",
         ]
-        for path in (python, str(AGENT), str(layout.root)):
-            if any(char.isspace() for char in path):
+        for path in (python, str(AGENT), str(layout.root), sys.prefix, sys.base_prefix):
+            if any(char.isspace() or char == ":" for char in path):
                 raise XenVMError(f"a kernel parameter cannot hold this path: {path!r}")
 
         workdir = Path(tempfile.mkdtemp(prefix="pyxenplatform-vm-"))
@@ -150,7 +176,7 @@ class XenVM:
             "-cpu", cpu_model,
             "-smp", str(cpus),
             "-m", str(MEMORY_MB),
-            "-kernel", str(layout.xen),
+            "-kernel", str(layout.xen(release)),
             "-append", xen_cmdline,
             "-initrd", f"{_module_arg(str(layout.kernel), *dom0_cmdline)},{layout.initrd}",
             "-chardev", f"file,id=console,path={workdir / 'console.log'}",
@@ -176,7 +202,7 @@ class XenVM:
                     stderr=subprocess.STDOUT,
                     preexec_fn=_die_with_parent,
                 )
-            vm = cls(process, workdir, layout)
+            vm = cls(process, workdir, layout, release)
             vm._connection = vm._accept(listener, start + timeout)
             ready = vm._receive(start + timeout, waiting_for="dom0 to boot")
             if ready.get("op") != "ready":
@@ -208,7 +234,7 @@ class XenVM:
         """
         base = {
             "PATH": os.pathsep.join(
-                [str(self._layout.bin), str(Path(sys.executable).parent)]
+                [str(self._layout.bin(self.release)), str(Path(sys.executable).parent)]
                 + ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
             ),
             "PYTHONPATH": str(REPO),
