@@ -7,9 +7,11 @@ Each case is a rule of Linux's ACPI processor driver or xen-acpi-processor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import pytest
+
+from pyxenplatform.acpi import FirmwareProcessor
+from pyxenplatform.errors import AmlError
 
 from pyxenplatform.firmware import (
     ConversionWarning,
@@ -31,19 +33,10 @@ from pyxenplatform.rules import check_table
 FFH, IO, MEM = 0x7F, 0x01, 0x00
 
 
-class FakeAmlError(Exception):
-    """Stands for pyxenplatform.errors.AmlError (an object whose evaluation failed)."""
-
-
-@dataclass(frozen=True)
-class Proc:
-    """Shaped as pyxenplatform.acpi.FirmwareProcessor."""
-
-    objects: Mapping[str, object]
-    acpi_id: int = 1
-    path: str = "\\_PR.CPU0"
-    status: int | None = None
-    reads: Mapping[str, tuple[object, ...]] = field(default_factory=dict)
+def Proc(objects: Mapping[str, object], *, acpi_id: int = 1, path: str = "\\_PR.CPU0",
+         status: int | None = None) -> FirmwareProcessor:
+    """A processor as the AML reader returns it (values given as its AcpiValues)."""
+    return FirmwareProcessor(path, acpi_id, status, objects, {})  # type: ignore[arg-type]
 
 
 def gas(space: int, width: int, offset: int, access: int, address: int) -> bytes:
@@ -181,8 +174,8 @@ def test_skipped_entries_do_not_use_a_slot_but_invalid_types_do() -> None:
 
 
 def test_a_failed_evaluation_names_the_error() -> None:
-    entry, warnings = convert({"_CST": FakeAmlError("ssdt3.dat+0x1a2b: opcode 0x72 (Add): "
-                                                    "integer overflow"),
+    entry, warnings = convert({"_CST": AmlError("ssdt3.dat", 0x1A2B, 0x72, "integer overflow",
+                                                opcode_name="Add"),
                                "_PSS": PSS, "_PCT": PCT, "_PSD": PSD})
     assert entry is not None and entry.cx is None and entry.px is not None
     assert warnings == ["_CST: evaluation failed: ssdt3.dat+0x1a2b: opcode 0x72 (Add): "

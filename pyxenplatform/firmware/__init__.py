@@ -29,18 +29,21 @@ rules), the entry is kept: Xen checks that itself, and ``check`` warns.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from ..model import PowerTable, ProcessorPower
 from .cppc import convert_cpc
 from .cst import convert_cst
 from .perf import convert_px
-from .values import ConversionWarning, FirmwareObjects, Notes, integers
+from ..acpi import FirmwareProcessor, FirmwareReport
+from ..errors import AmlError
+from .values import ConversionWarning, Notes, integers
 
-__all__ = ["ConversionWarning", "FirmwareObjects", "FirmwareTable", "convert_processor",
-           "convert_processors", "convert_report"]
+__all__ = ["ConversionWarning", "FirmwareTable", "convert_processor",
+           "convert_processors", "convert_report",
+           "load_firmware"]
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +51,25 @@ log = logging.getLogger(__name__)
 STA_PRESENT = 0x1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FirmwareTable(PowerTable):
     """A :class:`PowerTable` read from firmware, with what was dropped on the way.
 
     It is a ``PowerTable``: ``check``, ``upload`` and ``Hypervisor.upload_table``
-    take it as it is.  ``notes`` are the AML reader's own messages.
+    take it as it is, and it equals a ``PowerTable`` with the same entries
+    (a file written from it and loaded back).  ``notes`` are the AML reader's
+    own messages.
     """
 
     warnings: tuple[ConversionWarning, ...] = ()
     notes: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PowerTable):
+            return self.processors == other.processors
+        return NotImplemented
+
+    __hash__ = PowerTable.__hash__
 
 
 
@@ -71,7 +83,7 @@ _NOT_SENT = {
 }
 
 
-def convert_processor(proc: FirmwareObjects, *, fallback_domain: int | None = None,
+def convert_processor(proc: FirmwareProcessor, *, fallback_domain: int | None = None,
                       ) -> tuple[ProcessorPower | None, list[ConversionWarning]]:
     """One firmware processor -> its own :class:`ProcessorPower` (or None) and warnings.
 
@@ -82,9 +94,9 @@ def convert_processor(proc: FirmwareObjects, *, fallback_domain: int | None = No
     note = Notes(proc)
     objects = proc.objects
     for name, value in objects.items():
-        if isinstance(value, BaseException):
+        if isinstance(value, AmlError):
             note(name, f"evaluation failed: {value}")
-    usable = {k: v for k, v in objects.items() if not isinstance(v, BaseException)}
+    usable = {k: v for k, v in objects.items() if not isinstance(v, AmlError)}
     cx = convert_cst(usable["_CST"], note) if "_CST" in usable else None
     domain = proc.acpi_id if fallback_domain is None else fallback_domain
     px = convert_px(usable, domain, note)
@@ -99,7 +111,7 @@ def convert_processor(proc: FirmwareObjects, *, fallback_domain: int | None = No
     return ProcessorPower((proc.acpi_id,), cx=cx, px=px, description=proc.path), note.items
 
 
-def _psd_domain(proc: FirmwareObjects) -> int | None:
+def _psd_domain(proc: FirmwareProcessor) -> int | None:
     value = proc.objects.get("_PSD")
     if isinstance(value, tuple) and len(value) == 1:
         fields = integers(value[0], 5)
@@ -107,7 +119,7 @@ def _psd_domain(proc: FirmwareObjects) -> int | None:
     return None
 
 
-def convert_processors(processors: Iterable[FirmwareObjects], *, description: str = "",
+def convert_processors(processors: Iterable[FirmwareProcessor], *, description: str = "",
                        notes: Sequence[str] = ()) -> FirmwareTable:
     """Every processor -> a :class:`FirmwareTable`, one entry per ACPI id.
 
@@ -115,7 +127,7 @@ def convert_processors(processors: Iterable[FirmwareObjects], *, description: st
     processor driver to them), as is a second processor with an ACPI id
     already seen (Linux's xen-acpi-processor uploads each ACPI id once).
     """
-    present: dict[int, FirmwareObjects] = {}
+    present: dict[int, FirmwareProcessor] = {}
     warnings: list[ConversionWarning] = []
     for proc in processors:
         if proc.status is not None and not proc.status & STA_PRESENT:
@@ -142,16 +154,23 @@ def convert_processors(processors: Iterable[FirmwareObjects], *, description: st
     return FirmwareTable(tuple(entries), description, tuple(warnings), tuple(notes))
 
 
-class _Report(Protocol):
-    """What :func:`convert_report` reads of ``pyxenplatform.acpi.FirmwareReport``."""
-
-    @property
-    def processors(self) -> Sequence[FirmwareObjects]: ...
-    @property
-    def warnings(self) -> Sequence[object]: ...
-
-
-def convert_report(report: _Report, *, description: str = "") -> FirmwareTable:
+def convert_report(report: FirmwareReport, *, description: str = "") -> FirmwareTable:
     """A ``read_firmware`` report -> :class:`FirmwareTable` (its warnings become ``.notes``)."""
     return convert_processors(report.processors, description=description,
                               notes=tuple(str(w) for w in report.warnings))
+
+
+def load_firmware(path: str | os.PathLike[str] | None = None, *,
+                  pdc: int = 0xBBF) -> FirmwareTable:
+    """The power table of a machine's firmware (``path`` None: this machine).
+
+    ``path`` is a folder of ``acpixtract`` files or an ``acpidump`` text file.
+    ``_PDC``/``_OSC`` is evaluated with capability DWORD ``pdc`` first.  What
+    could not be converted is in ``.warnings`` (and logged at DEBUG).
+    Raises :class:`~pyxenplatform.errors.TableError` for unreadable tables.
+    """
+    from ..acpi import read_firmware  # here: the reader's modules load only when used
+
+    where = "this machine" if path is None else os.fspath(path)
+    return convert_report(read_firmware(path, pdc=pdc),
+                          description=f"firmware of {where}, _PDC {pdc:#x}")

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
+from ..acpi import FirmwareProcessor, Reference, decode_register
+from ..errors import AmlError
 from ..model import Register
-
-# sizeof(struct acpi_pct_register) / acpi_power_register: 0x82, length, 4 bytes, u64.
-GAS_DESCRIPTOR_SIZE = 15
-
-
-class FirmwareObjects(Protocol):
-    """What the conversion reads of one processor: ``pyxenplatform.acpi.FirmwareProcessor``."""
-
-    @property
-    def path(self) -> str: ...
-    @property
-    def acpi_id(self) -> int: ...
-    @property
-    def status(self) -> int | None: ...
-    @property
-    def objects(self) -> Mapping[str, object]: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +25,7 @@ class ConversionWarning:
 class Notes:
     """Collects the warnings of one processor."""
 
-    def __init__(self, proc: FirmwareObjects) -> None:
+    def __init__(self, proc: FirmwareProcessor) -> None:
         self.proc = proc
         self.items: list[ConversionWarning] = []
 
@@ -51,10 +35,12 @@ class Notes:
 
 def kind(value: object) -> str:
     """An ACPI value's type, as ACPICA names it."""
-    if isinstance(value, BaseException):
+    if isinstance(value, AmlError):
         return f"an evaluation error ({value})"
     if value is None:
         return "no value (the method returned nothing)"
+    if isinstance(value, Reference):
+        return f"a reference to {value.type} {value.path}"
     names = {int: "an Integer", str: "a String", bytes: "a Buffer", tuple: "a Package"}
     return names.get(type(value), type(value).__name__)
 
@@ -71,14 +57,9 @@ def integers(value: object, count: int) -> tuple[int, ...] | None:
 
 
 def decode_gas(buf: bytes) -> Register | None:
-    """A Generic Register descriptor (ACPI 6.5, 6.4.3.7) as a :class:`Register`.
-
-    TODO(conv): use ``pyxenplatform.acpi.decode_register`` once the AML
-    reader lands; this stand-in reads the same 15 bytes Linux's
-    ``struct acpi_power_register`` overlays on the Buffer.
-    """
-    if len(buf) < GAS_DESCRIPTOR_SIZE or buf[0] != 0x82:
+    """A Buffer holding one Generic Register descriptor (ACPI 6.5, 6.4.3.7) as a
+    :class:`Register` (``access_size`` is the descriptor's access-size byte), or None."""
+    reg = decode_register(buf)
+    if reg is None:
         return None
-    return Register(space_id=buf[3], bit_width=buf[4], bit_offset=buf[5],
-                    access_size=buf[6], address=int.from_bytes(buf[7:15], "little"))
-
+    return Register(reg.space_id, reg.bit_width, reg.bit_offset, reg.access_size, reg.address)
