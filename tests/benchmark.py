@@ -9,7 +9,13 @@ Prints each figure with its target and PASS/FAIL; exits 1 if any FAILs.
     non-contiguous ACPI ids, against SimulatedXen (cpufreq_driver=True) and
     against the no-op transport (which answers XENPF_get_cpuinfo only);
 (c) ``import pyxenplatform`` time in a fresh interpreter;
-(d) memory before/after 100,000 uploads: flat, because the arena is reused.
+(d) memory before/after 100,000 uploads: flat, because the arena is reused;
+(e) the hot path through the real Privcmd transport and an LD_PRELOAD
+    privcmd stand-in that answers in user space (``tests/bench_hot.py``):
+    each upload and a 4,096-CPU table as ratios to a hand-packed floor
+    measured in the same run;
+(f) wall time of ``check`` and of an upload command beside ``python3 -c pass``,
+    and the modules ``check`` imports.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -247,6 +254,54 @@ def bench_memory() -> None:
     simhv.close()
 
 
+def stand_in_env(build: Path, cpus: int) -> dict[str, str]:
+    """The environment that runs a child under ``benchprivcmd.c``."""
+    from tests.stand_in.fake import BENCH_SOURCE, build_interposer
+    library = build_interposer(build, BENCH_SOURCE)
+    device = build / "privcmd"
+    device.touch()
+    return dict(os.environ, LD_PRELOAD=str(library), BENCHPRIVCMD_PATH=str(device),
+                BENCHPRIVCMD_CPUS=str(cpus), PYXENPLATFORM_PRIVCMD=str(device),
+                PYTHONPATH=str(ROOT))
+
+
+def bench_hot_path(build: Path) -> None:
+    print("(e) the hot path vs its hand-packed floor (struct.pack_into into an mmap + "
+          "fcntl.ioctl), through an LD_PRELOAD privcmd stand-in (tests/bench_hot.py)")
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "bench_hot.py")],
+                          env=stand_in_env(build, 4096), check=False)
+    results.append(proc.returncode == 0)
+
+
+def bench_command_start(build: Path) -> None:
+    print("(f) start-up: wall time of a command, median of 7")
+    env = stand_in_env(build, 2)
+    example = str(ROOT / "examples" / "cx-ffh-c1-c2.toml")
+    commands = {
+        "python3 -c pass": [sys.executable, "-c", "pass"],
+        "pyxenplatform check FILE": [sys.executable, "-m", "pyxenplatform", "check", example],
+        "pyxenplatform upload FILE (stand-in privcmd)":
+            [sys.executable, "-m", "pyxenplatform", "upload", example],
+    }
+    for label, argv in commands.items():
+        wall = []
+        for _ in range(7):
+            start = time.perf_counter()
+            subprocess.run(argv, env=env, check=True, capture_output=True)
+            wall.append((time.perf_counter() - start) * 1e3)
+        print(f"  {label:<58} {statistics.median(wall):>10.2f} ms  (min {min(wall):.1f} ms)")
+    probe = ("import sys; from pyxenplatform.cli import main; main(['check', %r]); "
+             "sys.stderr.write(' '.join(sorted(m for m in sys.modules "
+             "if m.startswith('pyxenplatform'))))" % example)
+    loaded = subprocess.run([sys.executable, "-c", probe], env=env, check=True,
+                            capture_output=True, text=True).stderr.split()
+    print(f"  modules `check` imports: {' '.join(loaded)}")
+    heavy = [m for m in loaded if m.split(".")[-1] in ("transport", "sim", "hypervisor",
+                                                        "hypercalls", "marshal")]
+    report("`check` imports no transport, simulator or marshalling", len(heavy), "mod", 1,
+           " ".join(heavy))
+
+
 def main() -> int:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"pyxenplatform benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs "
@@ -255,6 +310,9 @@ def main() -> int:
     bench_big_host()
     bench_import()
     bench_memory()
+    with tempfile.TemporaryDirectory(prefix="pyxenplatform-bench-") as build:
+        bench_hot_path(Path(build))
+        bench_command_start(Path(build))
     failed = results.count(False)
     print(f"{len(results) - failed}/{len(results)} PASS")
     return 1 if failed else 0

@@ -22,6 +22,8 @@ from typing import Any
 
 STAND_IN_DIR = Path(__file__).resolve().parent
 SOURCE = STAND_IN_DIR / "fakeprivcmd.c"
+# The benchmark's stand-in: answers with almost no work (see its comment).
+BENCH_SOURCE = STAND_IN_DIR / "benchprivcmd.c"
 REPO_ROOT = STAND_IN_DIR.parents[1]
 XEN_PLATFORM_H = Path("/usr/include/xen/platform.h")
 # -ldl only matters before glibc 2.34, where dlsym() lived in libdl.
@@ -43,8 +45,8 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def build_interposer(build_dir: Path) -> Path:
-    """Compile ``fakeprivcmd.c`` into ``build_dir``; reuse a build of the same source.
+def build_interposer(build_dir: Path, source: Path = SOURCE) -> Path:
+    """Compile ``source`` (``fakeprivcmd.c``) into ``build_dir``; reuse a build of the same source.
 
     The file name carries a hash of the source, flags and compiler, so an
     edited source never runs as a stale build.
@@ -52,9 +54,9 @@ def build_interposer(build_dir: Path) -> Path:
     cc = compiler()
     if cc is None:
         raise RuntimeError(unavailable_reason())
-    key = hashlib.sha256(SOURCE.read_bytes())
+    key = hashlib.sha256(source.read_bytes())
     key.update(repr((cc, CFLAGS, LIBS)).encode())
-    target = build_dir / f"fakeprivcmd-{key.hexdigest()[:16]}.so"
+    target = build_dir / f"{source.stem}-{key.hexdigest()[:16]}.so"
     if target.exists():
         return target
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -63,13 +65,13 @@ def build_interposer(build_dir: Path) -> Path:
     os.close(fd)
     try:
         done = subprocess.run(
-            [cc, *CFLAGS, "-o", tmp, str(SOURCE), *LIBS],
+            [cc, *CFLAGS, "-o", tmp, str(source), *LIBS],
             capture_output=True,
             text=True,
             check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"building {SOURCE.name} failed:\n{done.stderr}")
+            raise RuntimeError(f"building {source.name} failed:\n{done.stderr}")
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
