@@ -17,16 +17,11 @@ lives and dies with the object: nothing grows with the number of tables.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from .errors import ValidationError
 
 _T = TypeVar("_T")
-
-# The attribute that holds an object's memo (not a dataclass field: it takes
-# no part in ==, hash or repr).
-MEMO_ATTR = "_pyxenplatform_memo"
-
 
 def fit(path: str, value: object, limit: int, what: str, minimum: int = 0) -> None:
     """``value`` is an ``int`` (not a ``bool``) in ``minimum..limit``."""
@@ -65,26 +60,17 @@ def items(path: str, value: object, limit: int | None = None, rule: str = "") ->
 
 def memo(obj: object, key: str) -> object:
     """What :func:`remember` stored on ``obj`` under ``key``, else ``None``."""
-    stored: dict[str, object] | None = getattr(obj, MEMO_ATTR, None)
-    return stored.get(key) if stored is not None else None
+    return getattr(obj, key, None)
 
 
 def remember(obj: object, key: str, value: _T) -> _T:
-    """Store ``value`` on the frozen ``obj`` under ``key``; returns ``value``."""
-    stored: dict[str, object] | None = getattr(obj, MEMO_ATTR, None)
-    if stored is None:
-        stored = {}
-        try:
-            object.__setattr__(obj, MEMO_ATTR, stored)
-        except AttributeError:  # __slots__: no room for a memo, so no memo
-            return value
-    stored[key] = value
+    """Store ``value`` on the frozen ``obj`` as attribute ``key``; returns ``value``.
+
+    ``key`` starts with ``_pyxenplatform_``: not a dataclass field, so it takes
+    no part in ==, hash or repr.
+    """
+    try:
+        object.__setattr__(obj, key, value)
+    except AttributeError:  # __slots__: no room for a memo, so no memo
+        pass
     return value
-
-
-def memoized(obj: object, key: str, compute: Callable[[], _T]) -> _T:
-    """``compute()`` once per object (see the module docstring for why that is safe)."""
-    stored = memo(obj, key)
-    if stored is not None:
-        return cast(_T, stored)
-    return remember(obj, key, compute())

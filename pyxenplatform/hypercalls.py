@@ -10,12 +10,13 @@ binding useful at the REPL.
 from __future__ import annotations
 
 import ctypes
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import abi
 from .errors import hypercall_error
-from .transport import Transport, sizeof_aligned
+from .transport import Fixed, Transport, sizeof_aligned
 
 # cmd number -> XENPF_ name, for messages.  Skipped: the alias XENPF_settime
 # and the XENPF_ macros that are not sub-op numbers.
@@ -79,31 +80,50 @@ class CpuInfo:
     cpu: PhysicalCpu | None
 
 
+# XENPF_get_cpuinfo packed once: a 4,096-CPU host asks 4,096 times.  The op
+# is cmd, interface_version, then u.pcpu_info: xen_cpuid (at 8), max_present,
+# flags, apic_id, acpi_id (at 12..28, written by Xen), zeros to the op's size.
+_CPUINFO_OP = Fixed(struct.pack("<II", abi.XENPF_get_cpuinfo, abi.XENPF_INTERFACE_VERSION)
+                    .ljust(ctypes.sizeof(abi.xen_platform_op), b"\0"))
+_CPUINFO_XEN_CPUID_AT = 8
+_CPUINFO_ANSWER = struct.Struct("<IIII")  # max_present, flags, apic_id, acpi_id
+_CPUINFO_ANSWER_AT = 12
+
+
 def get_cpuinfo(transport: Transport, xen_cpuid: int) -> CpuInfo:
     """``XENPF_get_cpuinfo`` for one Xen CPU id."""
-    op = begin_op(transport, abi.XENPF_get_cpuinfo)
-    info = op.u.pcpu_info
-    info.xen_cpuid = xen_cpuid
-    issue(transport, op)
-    if info.flags & abi.XEN_PCPU_FLAGS_INVALID:
-        return CpuInfo(info.max_present, None)
-    cpu = PhysicalCpu(
-        xen_cpuid=xen_cpuid,
-        acpi_id=info.acpi_id,
-        apic_id=info.apic_id,
-        online=bool(info.flags & abi.XEN_PCPU_FLAGS_ONLINE),
-    )
-    return CpuInfo(info.max_present, cpu)
+    max_present, cpu = _cpuinfo(transport, xen_cpuid)
+    return CpuInfo(max_present, cpu)
+
+
+def _cpuinfo(transport: Transport, xen_cpuid: int) -> tuple[int, PhysicalCpu | None]:
+    arena = transport.arena
+    try:
+        transport.platform_op(arena.load(_CPUINFO_OP, _CPUINFO_XEN_CPUID_AT, xen_cpuid))
+    except OSError as exc:
+        raise hypercall_error(exc, OP_NAMES[abi.XENPF_get_cpuinfo]) from exc
+    max_present, flags, apic_id, acpi_id = _CPUINFO_ANSWER.unpack(
+        arena.read(_CPUINFO_ANSWER_AT, _CPUINFO_ANSWER.size))
+    if flags & abi.XEN_PCPU_FLAGS_INVALID:
+        return max_present, None
+    # PhysicalCpu(...) without the frozen dataclass's per-field __setattr__:
+    # a 4,096-CPU host makes 4,096 of them per walk.  The same object.
+    cpu = _new_object(PhysicalCpu)
+    cpu.__dict__.update(xen_cpuid=xen_cpuid, acpi_id=acpi_id, apic_id=apic_id,
+                        online=bool(flags & abi.XEN_PCPU_FLAGS_ONLINE))
+    return max_present, cpu
+
+
+_new_object = object.__new__
 
 
 def iter_physical_cpus(transport: Transport) -> Iterator[PhysicalCpu]:
     """Every present physical CPU, by Xen CPU id, as Linux ``drivers/xen/pcpu.c`` walks them."""
     xen_cpuid, max_present = 0, 0
     while xen_cpuid <= max_present:
-        answer = get_cpuinfo(transport, xen_cpuid)
-        max_present = answer.max_present  # CPUs can be hot-added while we walk
-        if answer.cpu is not None:
-            yield answer.cpu
+        max_present, cpu = _cpuinfo(transport, xen_cpuid)  # CPUs can be hot-added meanwhile
+        if cpu is not None:
+            yield cpu
         xen_cpuid += 1
 
 

@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -20,11 +21,22 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from . import abi
-from .errors import HypercallError, PermissionDenied, PrivcmdUnavailable
+from .checks import fit, remember
+from .errors import HypercallError, PermissionDenied, PrivcmdUnavailable, hypercall_error
 from .hypercalls import CpuVersion, PhysicalCpu, get_cpu_version, issue, physical_cpus
-from .marshal import PX_ALL, build_cx, build_pdc, build_px
 from .model import CxInfo, Pdc, PowerTable, ProcessorPower, PxInfo
-from .rules import Platform, check_acpi_id, check_cx, check_pdc, check_px, check_table
+from .packed import ID_OFFSET, OP_SIZE, PX_ALL, cx_image, pdc_image, px_image
+from .rules import (
+    U32,
+    Platform,
+    check_acpi_id,
+    check_pdc,
+    check_px,
+    PDC_CHECKED,
+    PX_CHECKED,
+    check_table,
+    checked_cx,
+)
 from .sim import SimulatedXen
 from .transport import Privcmd, Transport
 
@@ -69,6 +81,42 @@ class UploadResult:
             "error": self.error, "kept": list(self.kept) if self.kept is not None else None,
             "dropped": list(self.dropped), "pdc_out": self.pdc_out,
         }
+
+
+_new_object = object.__new__
+_SUCCEEDED = {"acpi_id": 0, "kind": "cx", "sent": None, "errno": 0, "error": None,
+              "kept": None, "dropped": (), "pdc_out": None}
+
+
+def _succeeded(acpi_id: int, kind: Kind, sent: dict[str, object],
+               kept: tuple[int, ...] | None = None, dropped: tuple[str, ...] = (),
+               pdc_out: int | None = None) -> UploadResult:
+    """``UploadResult(acpi_id, kind, sent, kept=..., ...)`` for a call Xen accepted.
+
+    The same object, made without the frozen dataclass's ``__init__``, which
+    sets each of 8 fields through ``object.__setattr__``: half the cost of a
+    whole upload.  ``tests/test_packed.py`` checks it equals the ``__init__`` one.
+    """
+    result = _new_object(UploadResult)
+    fields = result.__dict__
+    fields.update(_SUCCEEDED)
+    fields["acpi_id"], fields["kind"], fields["sent"] = acpi_id, kind, sent
+    if kept is not None or dropped or pdc_out is not None:
+        fields["kept"], fields["dropped"], fields["pdc_out"] = kept, dropped, pdc_out
+    return result
+
+
+def _refused(exc: OSError, acpi_id: int, kind: Kind, sent: dict[str, object]) -> UploadResult:
+    """The result of a call Xen refused; raises when no other call can work either."""
+    error = hypercall_error(exc, f"XENPF_set_processor_pminfo({_PM_TYPES[kind]})",
+                            acpi_id=acpi_id)
+    if isinstance(error, (PrivcmdUnavailable, PermissionDenied)):
+        raise error from exc  # stop the whole upload
+    log.info("%s", error)  # the result carries it; the CLI prints it once
+    return UploadResult(acpi_id, kind, sent, error.errno or errno.EIO, str(error))
+
+
+_PM_TYPES: dict[Kind, str] = {"cx": "XEN_PM_CX", "px": "XEN_PM_PX", "pdc": "XEN_PM_PDC"}
 
 
 @dataclass
@@ -129,19 +177,37 @@ class Hypervisor:
             return get_cpu_version(self.transport, xen_cpuid)
 
     # -- uploads ----------------------------------------------------------
+    # An upload validates an object once (what passed is remembered on the
+    # frozen object, with the call's bytes packed once: _Prepared), then
+    # copies those bytes into the arena with the ACPI id patched in: the same
+    # bytes, byte for byte, that the ctypes builders of .marshal write.
+
     def upload_cx(self, acpi_id: int, cx: CxInfo) -> UploadResult:
         """Send ``XEN_PM_CX`` for one ACPI id; validated first, nothing sent if invalid."""
-        check_acpi_id("acpi_id", acpi_id)
-        for w in check_cx("cx", cx):
-            log.info("ACPI id %d: %s", acpi_id, w)
-        return self._send_cx(acpi_id, cx)
+        if type(acpi_id) is not int or not 0 <= acpi_id <= U32:
+            check_acpi_id("acpi_id", acpi_id)
+        prep = getattr(cx, _PREPARED, None)
+        if type(prep) is not _Prepared:
+            prep = _prepare_cx(cx)
+        if prep.warnings and log.isEnabledFor(logging.INFO):
+            for w in prep.warnings:
+                log.info("ACPI id %d: cx%s", acpi_id, w)
+        return self._send_cx(acpi_id, prep)
 
-    def _send_cx(self, acpi_id: int, cx: CxInfo) -> UploadResult:
-        sent: dict[str, object] = {"type": "XEN_PM_CX", "count": len(cx.states),
-                                   "states": [f"C{s.type}" for s in cx.states]}
+    # The three _send_* below issue the call inline (no helper call: this is
+    # the hot path); _refused() turns an OSError into the result or raises.
+
+    def _send_cx(self, acpi_id: int, prep: _Prepared) -> UploadResult:
         with self._lock:
-            op = build_cx(self.transport, acpi_id, cx)
-            return self._issue(op, acpi_id, "cx", sent)
+            transport = self.transport
+            try:
+                transport.platform_op(transport.arena.load(prep.image, ID_OFFSET, acpi_id))
+            except OSError as exc:
+                return _refused(exc, acpi_id, "cx", prep.sent())
+            if isinstance(transport, SimulatedXen):
+                kept, dropped = self._what_xen_keeps(acpi_id, "cx")
+                return _succeeded(acpi_id, "cx", prep.sent(), kept, dropped)
+        return _succeeded(acpi_id, "cx", prep.sent())
 
     def upload_px(self, acpi_id: int, px: PxInfo, *, flags: int | None = None) -> UploadResult:
         """Send ``XEN_PM_PX``.
@@ -151,23 +217,31 @@ class Hypervisor:
         cpufreq; a later upload that changes only ``ppc`` sends ``_PPC`` alone
         (Xen then just changes the limit).  ``flags`` overrides the choice.
         """
-        check_acpi_id("acpi_id", acpi_id)
-        check_px("px", px)
+        if type(acpi_id) is not int or not 0 <= acpi_id <= U32:
+            check_acpi_id("acpi_id", acpi_id)
+        if getattr(px, PX_CHECKED, None) is None:
+            check_px("px", px)
+        if flags is not None:
+            fit("flags", flags, U32, "xen_processor_performance.flags (u32)")
         return self._send_px(acpi_id, px, flags)
 
     def _send_px(self, acpi_id: int, px: PxInfo, flags: int | None = None) -> UploadResult:
         with self._lock:  # also guards _px_sent, which decides the flags
             if flags is None:
                 previous = self._px_sent.get(acpi_id)
-                same_but_ppc = previous is not None and previous == _with_ppc(px, previous.ppc)
-                flags = abi.XEN_PX_PPC if same_but_ppc else PX_ALL
-            sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": _px_flag_names(flags),
+                flags = abi.XEN_PX_PPC if previous is not None and _same_but_ppc(previous, px) \
+                    else PX_ALL
+            sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": list(_px_flag_names(flags)),
                                        "states": len(px.states), "ppc": px.ppc}
-            op = build_px(self.transport, acpi_id, px, flags)
-            result = self._issue(op, acpi_id, "px", sent)
-            if result.ok and (flags == PX_ALL or acpi_id in self._px_sent):
+            transport = self.transport
+            try:
+                transport.platform_op(transport.arena.load(px_image(px, flags), ID_OFFSET,
+                                                           acpi_id))
+            except OSError as exc:
+                return _refused(exc, acpi_id, "px", sent)
+            if flags == PX_ALL or acpi_id in self._px_sent:
                 self._px_sent[acpi_id] = px
-            return result
+        return _succeeded(acpi_id, "px", sent)
 
     def set_ppc(self, acpi_id: int, px: PxInfo, ppc: int) -> UploadResult:
         """Change only the platform limit (``_PPC``) of an ACPI id."""
@@ -175,21 +249,28 @@ class Hypervisor:
 
     def upload_pdc(self, acpi_id: int, pdc: Pdc) -> UploadResult:
         """Send ``XEN_PM_PDC``; ``pdc_out`` is the capability word Xen lets firmware see."""
-        check_acpi_id("acpi_id", acpi_id)
-        check_pdc("pdc", pdc)
+        if type(acpi_id) is not int or not 0 <= acpi_id <= U32:
+            check_acpi_id("acpi_id", acpi_id)
+        if getattr(pdc, PDC_CHECKED, None) is None:
+            check_pdc("pdc", pdc)
         return self._send_pdc(acpi_id, pdc)
 
     def _send_pdc(self, acpi_id: int, pdc: Pdc) -> UploadResult:
+        image = pdc_image(pdc)
+        sent: dict[str, object] = {"type": "XEN_PM_PDC", "words": list(image.words)}
         with self._lock:
-            op, buf = build_pdc(self.transport, acpi_id, pdc)
-            sent: dict[str, object] = {"type": "XEN_PM_PDC", "words": list(buf)}
-            result = self._issue(op, acpi_id, "pdc", sent)
-            if result.ok:
-                result = replace(result, pdc_out=buf[2] if len(buf) > 2 else None)
-            return result
+            transport = self.transport
+            arena = transport.arena
+            try:
+                transport.platform_op(arena.load(image, ID_OFFSET, acpi_id))
+            except OSError as exc:
+                return _refused(exc, acpi_id, "pdc", sent)
+            # Xen writes word 2 back: the capabilities firmware may see.
+            return _succeeded(acpi_id, "pdc", sent, pdc_out=arena.u32(OP_SIZE + 8))
 
     def _issue(self, op: abi.xen_platform_op, acpi_id: int, kind: Kind,
                sent: dict[str, object]) -> UploadResult:
+        """Issue an op built with pyxenplatform.marshal (the ctypes path)."""
         try:
             issue(self.transport, op, acpi_id)
         except (PrivcmdUnavailable, PermissionDenied):
@@ -226,8 +307,10 @@ class Hypervisor:
         if only_acpi_ids is not None:
             wanted = set(only_acpi_ids)
             plan = [step for step in plan if step[0] in wanted]
-        for acpi_id, kind, proc in plan:
-            result.results.append(self._upload_part(acpi_id, kind, proc))
+        append = result.results.append
+        with self._lock:  # one table, one holder: no other call in between
+            for acpi_id, kind, proc in plan:
+                append(self._upload_part(acpi_id, kind, proc))
         return result
 
     def _upload_part(self, acpi_id: int, kind: Kind, proc: ProcessorPower) -> UploadResult:
@@ -235,7 +318,9 @@ class Hypervisor:
         if kind == "pdc" and proc.pdc is not None:
             return self._send_pdc(acpi_id, proc.pdc)
         if kind == "cx" and proc.cx is not None:
-            return self._send_cx(acpi_id, proc.cx)
+            prep = getattr(proc.cx, _PREPARED, None)
+            return self._send_cx(acpi_id, prep if type(prep) is _Prepared else
+                                 _prepare_cx(proc.cx))
         if kind == "px" and proc.px is not None:
             return self._send_px(acpi_id, proc.px)
         raise AssertionError(f"plan names {kind} for an entry without it")
@@ -275,15 +360,19 @@ def plan_uploads(table: PowerTable, cpus: Sequence[PhysicalCpu],
                     chosen[key] = proc
                 if explicit:
                     explicit_keys.add(key)
+    # Present ids in Xen CPU order (an id present twice: at its last place),
+    # then the explicit ids no present CPU has, by id; per id _PDC, Cx, Px.
     order = {acpi_id: i for i, acpi_id in enumerate(present)}
+    ids = sorted(order, key=order.__getitem__)
+    ids += sorted({acpi_id for acpi_id, _ in chosen}.difference(order))
     kinds: tuple[Kind, ...] = ("pdc", "cx", "px")
-    plan = sorted(chosen.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[0][0],
-                                                  kinds.index(kv[0][1])))
+    plan = [(acpi_id, kind, chosen[acpi_id, kind]) for acpi_id in ids for kind in kinds
+            if (acpi_id, kind) in chosen]
     boot = present[0] if present else None
     if boot is not None and any(k == "cx" for (_, k) in chosen) and (boot, "cx") not in chosen:
         warnings.append(f"the table has no C-states for ACPI id {boot} (Xen CPU 0): Xen keeps "
                         "using its default idle states until CPU 0's are uploaded")
-    return [(acpi_id, kind, proc) for (acpi_id, kind), proc in plan]
+    return plan
 
 
 def _kinds(proc: ProcessorPower) -> list[Kind]:
@@ -301,7 +390,41 @@ def _with_ppc(px: PxInfo, ppc: int) -> PxInfo:
     return replace(px, ppc=ppc)
 
 
-def _px_flag_names(flags: int) -> list[str]:
+def _same_but_ppc(previous: PxInfo, px: PxInfo) -> bool:
+    """``previous == replace(px, ppc=previous.ppc)``, without building one."""
+    return previous is px or (
+        previous.control_register == px.control_register
+        and previous.status_register == px.status_register
+        and previous.states == px.states and previous.psd == px.psd)
+
+
+# The attribute a CxInfo's _Prepared lives in (see pyxenplatform.checks).
+_PREPARED = "_pyxenplatform_upload"
+
+
+class _Prepared:
+    """What every upload of one CxInfo needs, computed once it passed the rules."""
+
+    __slots__ = ("warnings", "image", "count", "names")
+
+    def __init__(self, cx: CxInfo, warnings: tuple[str, ...]) -> None:
+        self.warnings = warnings
+        self.image = cx_image(cx)
+        self.count = len(cx.states)
+        self.names = tuple(f"C{s.type}" for s in cx.states)
+
+    def sent(self) -> dict[str, object]:
+        """A fresh ``UploadResult.sent``: callers may change theirs."""
+        return {"type": "XEN_PM_CX", "count": self.count, "states": list(self.names)}
+
+
+def _prepare_cx(cx: CxInfo) -> _Prepared:
+    warnings = checked_cx("cx", cx)  # raises before anything is remembered
+    return remember(cx, _PREPARED, _Prepared(cx, warnings))
+
+
+@functools.cache
+def _px_flag_names(flags: int) -> tuple[str, ...]:
     names = {abi.XEN_PX_PCT: "PCT", abi.XEN_PX_PSS: "PSS", abi.XEN_PX_PPC: "PPC",
              abi.XEN_PX_PSD: "PSD"}
-    return [name for bit, name in names.items() if flags & bit]
+    return tuple(name for bit, name in names.items() if flags & bit)

@@ -141,10 +141,10 @@ def check_cx(path: str, cx: CxInfo) -> list[str]:
 def checked_cx(path: str, cx: CxInfo) -> tuple[str, ...]:
     """:func:`check_cx` once per object: its warnings, relative to ``path``
     (``".states[1]: ..."``), remembered on ``cx`` (see :mod:`.checks`)."""
-    known = memo(cx, "cx")
+    known = memo(cx, "_pyxenplatform_cx")
     if known is not None:
         return known  # type: ignore[return-value]
-    return remember(cx, "cx", tuple(_check_cx(path, cx)))
+    return remember(cx, "_pyxenplatform_cx", tuple(_check_cx(path, cx)))
 
 
 def _check_cx(path: str, cx: CxInfo) -> list[str]:
@@ -189,11 +189,15 @@ def _cpu_dependent_warnings(path: str, state: CState, flags: CxFlags) -> Iterato
         yield f"{path}.dependencies: Xen accepts _CSD and ignores it (not supported)"
 
 
+# The attribute a PxInfo that passed check_px carries (see .checks).
+PX_CHECKED = "_pyxenplatform_px"
+
+
 def check_px(path: str, px: PxInfo) -> None:
     """``set_px_pminfo`` (Xen ``xen/drivers/cpufreq/cpufreq.c``) and ACPI's _PSD/_PPC rules."""
-    if memo(px, "px") is None:
+    if memo(px, PX_CHECKED) is None:
         _check_px(path, px)
-        remember(px, "px", True)
+        remember(px, PX_CHECKED, True)
 
 
 def _check_px(path: str, px: PxInfo) -> None:
@@ -241,9 +245,13 @@ def check_psd(path: str, psd: PsdDomain) -> None:
     fit(f"{path}.num_processors", psd.num_processors, U64, "u64", minimum=1)
 
 
+# The attribute a Pdc that passed check_pdc carries (see .checks).
+PDC_CHECKED = "_pyxenplatform_pdc"
+
+
 def check_pdc(path: str, pdc: Pdc) -> None:
     """Xen ``acpi_set_pdc_bits``: revision 1, one capability word."""
-    if memo(pdc, "pdc") is not None:
+    if memo(pdc, PDC_CHECKED) is not None:
         return
     instance(path, pdc, Pdc)
     fit(f"{path}.revision", pdc.revision, U32, "a _PDC DWORD (u32)")
@@ -256,7 +264,7 @@ def check_pdc(path: str, pdc: Pdc) -> None:
                               "(EINVAL)")
     for i, word in enumerate(words):
         fit(f"{path}.capabilities[{i}]", word, U32, "a _PDC DWORD (u32)")
-    remember(pdc, "pdc", True)
+    remember(pdc, PDC_CHECKED, True)
 
 
 def check_acpi_id(path: str, acpi_id: object) -> None:

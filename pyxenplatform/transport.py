@@ -24,6 +24,7 @@ import fcntl
 import functools
 import mmap
 import os
+import struct
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
 
 from . import abi
@@ -46,12 +47,54 @@ HYPERCALL_DEVICE = "/dev/xen/hypercall"
 PLATFORM_OP = abi.__HYPERVISOR_platform_op
 _ALIGN = 8  # the strictest alignment of any platform.h member (uint64_t)
 
+_U32 = struct.Struct("<I")
+# privcmd_hypercall_t's first two words: op, arg[0] (Linux include/uapi/xen/privcmd.h).
+_HYPERCALL_OP_ARG0 = struct.Struct("<QQ")
+
 MemoryKind = Literal["/dev/xen/hypercall", "locked anonymous"]
 
 # Mappings a fork child inherited as Python objects but not as pages
 # (MADV_DONTFORK / VM_DONTCOPY).  Kept alive, never closed: their munmap
 # could hit a mapping the child later gets at the same address.
 _INHERITED_FROM_PARENT: list[HypercallMemory] = []
+
+
+class Relocatable(Protocol):
+    """A whole call's bytes that depend on where they land (guest handles are
+    addresses): ``size`` bytes, ``at(base)`` gives them for an arena at ``base``
+    (:class:`pyxenplatform.packed.Image`)."""
+
+    size: int
+
+    def at(self, base: int) -> bytes: ...
+
+
+class Fixed:
+    """A call's bytes that hold no address (an op without arrays): a :class:`Relocatable`."""
+
+    __slots__ = ("data", "size")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.size = len(data)
+
+    def at(self, base: int) -> bytes:
+        return self.data
+
+
+# Bumped in every fork child: an arena compares it on each call instead of
+# asking os.getpid() (a system call) every time.
+_fork_generation = 0
+
+
+def _count_fork() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+@functools.cache
+def _watch_forks() -> None:
+    os.register_at_fork(after_in_child=_count_fork)
 
 
 @functools.cache
@@ -142,6 +185,8 @@ class Arena:
     def __init__(self, hypercall_device: str | None = HYPERCALL_DEVICE) -> None:
         self._device = hypercall_device
         self._pid = os.getpid()
+        _watch_forks()
+        self._generation = _fork_generation
         self._memory: HypercallMemory | None = None
         self._used = 0
         self._dirty = 0
@@ -177,6 +222,7 @@ class Arena:
         self._memory = None
         self._used = self._dirty = 0
         self._pid = os.getpid()
+        self._generation = _fork_generation
 
     def _take(self, nbytes: int) -> int:
         offset = align(self._used)
@@ -202,6 +248,39 @@ class Arena:
         offset = self._take(ctypes.sizeof(array_type))
         assert self._memory is not None
         return cast("ctypes.Array[_CT]", array_type.from_buffer(self._memory.map, offset))
+
+    def load(self, image: Relocatable, u32_at: int, u32: int) -> int:
+        """Start a call whose bytes are exactly ``image``, with the u32 at ``u32_at``
+        set to ``u32`` (a ``set_pminfo`` ACPI id); the call's base address.
+
+        The fast twin of :meth:`begin` + :meth:`new`: one copy of bytes packed
+        once (:mod:`pyxenplatform.packed`).  What an earlier, longer call left
+        beyond them is zeroed, as :meth:`begin` does.
+        """
+        nbytes = image.size
+        memory = self._memory
+        if memory is None or memory.size < nbytes or self._generation != _fork_generation:
+            self.begin(nbytes)
+            memory = self._memory
+            assert memory is not None
+        mapping = memory.map
+        mapping[:nbytes] = image.at(memory.address)
+        if self._dirty > nbytes:
+            mapping[nbytes:self._dirty] = bytes(self._dirty - nbytes)
+        _U32.pack_into(mapping, u32_at, u32)
+        self._used = self._dirty = self._limit = nbytes
+        return memory.address
+
+    def read(self, offset: int, nbytes: int) -> bytes:
+        """``nbytes`` of the current call at ``offset`` (what Xen wrote back)."""
+        return self._memory.map[offset:offset + nbytes] if self._memory else bytes(nbytes)
+
+    def u32(self, offset: int) -> int:
+        """The u32 of the current call at ``offset`` (what Xen wrote back)."""
+        if self._memory is None:
+            return 0
+        value: int = _U32.unpack_from(self._memory.map, offset)[0]
+        return value
 
     def contents(self) -> bytes:
         """The bytes of the current call, as Xen will read them (for ``--hex``)."""
@@ -272,6 +351,8 @@ class Privcmd:
             raise open_error(exc, self.path) from exc
         self._arena = Arena(hypercall_device)
         self._call = abi.privcmd_hypercall()
+        # platform_op's own argument block: only op and arg[0] are ever written.
+        self._platform_call = bytearray(ctypes.sizeof(abi.privcmd_hypercall))
 
     @property
     def arena(self) -> Arena:
@@ -295,7 +376,13 @@ class Privcmd:
         return result
 
     def platform_op(self, address: int) -> int:
-        return self.hypercall(PLATFORM_OP, address)
+        # hypercall() with fewer steps: this is every upload's path.
+        if self._fd is None:
+            raise OSError(errno.EBADF, f"{self.path} is closed")
+        call = self._platform_call
+        _HYPERCALL_OP_ARG0.pack_into(call, 0, PLATFORM_OP, address)
+        result: int = fcntl.ioctl(self._fd, abi.IOCTL_PRIVCMD_HYPERCALL, call, True)
+        return result
 
     def close(self) -> None:
         """Close the device and release the arena; safe to call twice."""

@@ -1,0 +1,173 @@
+"""The packed (cached-bytes) path writes exactly what the ctypes builders write.
+
+``pyxenplatform.marshal`` builds each op field by field in ctypes objects;
+``pyxenplatform.packed`` packs the same call once with ``struct`` and the
+hot path copies it.  Both run here into the same arena and their bytes are
+compared whole (op, arrays, guest-handle addresses, the bytes between).
+"""
+
+from __future__ import annotations
+
+import gc
+import struct
+import tracemalloc
+from dataclasses import replace
+
+import pytest
+
+from pyxenplatform import (
+    CoordType, CState, CStateDependency, CxFlags, CxInfo, Hypervisor, Pdc, PsdDomain, PState,
+    PxInfo, Register,
+)
+from pyxenplatform import abi
+from pyxenplatform.marshal import build_cx, build_pdc, build_px
+from pyxenplatform.packed import ID_OFFSET, PX_ALL, Image, cx_image, pdc_image, px_image
+from pyxenplatform.rules import check_cx, check_pdc, check_px
+from pyxenplatform.sim import SimulatedXen
+from pyxenplatform.transport import Arena
+
+C1 = CState(1, 1, 1000, Register.ffh(0x00))
+C2 = CState(2, 64, 500, Register.system_io(0x414),
+            (CStateDependency(0, 0xFD, 2), CStateDependency(1, 0xFC, 4)))
+C3 = CState(3, 96, 250, Register.system_io(0x415), (CStateDependency(7, 0xFE, 8),))
+CXS = [
+    CxInfo(()),
+    CxInfo((C1,)),
+    CxInfo((C1, C2, C3), CxFlags(bm_check=True, bm_control=True, has_cst=False)),
+    CxInfo((replace(C2, dependencies=()), C3), CxFlags(bm_control=True)),
+    CxInfo((C1, replace(C2, latency=0xFFFF_FFFF, power=0xFFFF_FFFF,
+                        register=Register(1, 0xFF, 0xFF, 4, 0xFFFF_FFFF_FFFF_FFFF)))),
+]
+PX = PxInfo(Register(0x7F, 64, 0, 4, 0x199), Register(0x7F, 64, 0, 4, 0x198),
+            tuple(PState(3000 - 100 * i, 30000 - i, 10, 11, 0x1E00 - i, 0x1E00 + i)
+                  for i in range(5)),
+            PsdDomain(3, CoordType.SW_ANY, 4), ppc=2)
+PDCS = [Pdc((0xBBF,)), Pdc((0,)), Pdc((0xFFFF_FFFF,))]
+
+
+def packed_bytes(sim: SimulatedXen, image: Image, acpi_id: int) -> bytes:
+    """What the hot path writes: the image at the arena's base, the ACPI id in."""
+    data = bytearray(image.at(sim.arena.base_address))
+    struct.pack_into("<I", data, ID_OFFSET, acpi_id)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("cx", CXS)
+def test_cx_image_is_what_build_cx_writes(cx: CxInfo) -> None:
+    check_cx("cx", cx)
+    sim = SimulatedXen()
+    build_cx(sim, 0x1234_5678, cx)
+    assert packed_bytes(sim, cx_image(cx), 0x1234_5678) == sim.arena.contents()
+
+
+@pytest.mark.parametrize("flags", range(16))
+def test_px_image_is_what_build_px_writes(flags: int) -> None:
+    check_px("px", PX)
+    sim = SimulatedXen()
+    build_px(sim, 7, PX, flags)
+    assert packed_bytes(sim, px_image(PX, flags), 7) == sim.arena.contents()
+
+
+@pytest.mark.parametrize("pdc", PDCS)
+def test_pdc_image_is_what_build_pdc_writes(pdc: Pdc) -> None:
+    check_pdc("pdc", pdc)
+    sim = SimulatedXen()
+    build_pdc(sim, 0xFFFF_FFFF, pdc)
+    assert packed_bytes(sim, pdc_image(pdc), 0xFFFF_FFFF) == sim.arena.contents()
+
+
+def test_uploads_leave_the_plain_paths_bytes_in_the_arena() -> None:
+    """The facade's own calls (the cached path, a second time too) against the builders."""
+    hv = Hypervisor.simulated(cpufreq_driver=True)
+    plain = SimulatedXen()
+    sim = hv.transport
+    assert isinstance(sim, SimulatedXen)
+    for _ in range(2):
+        for cx in CXS[1:]:
+            assert hv.upload_cx(1, cx).ok
+            build_cx(plain, 1, cx)
+            assert _rebased(plain, sim) == sim.arena.contents()
+        assert hv.upload_px(0, PX, flags=PX_ALL).ok
+        build_px(plain, 0, PX, PX_ALL)
+        assert _rebased(plain, sim) == sim.arena.contents()
+        for pdc in PDCS:
+            result = hv.upload_pdc(0, pdc)
+            build_pdc(plain, 0, pdc)
+            want = bytearray(_rebased(plain, sim))
+            struct.pack_into("<I", want, 136 + 8, result.pdc_out or 0)  # Xen's answer
+            assert bytes(want) == sim.arena.contents()
+
+
+def _rebased(plain: SimulatedXen, sim: SimulatedXen) -> bytes:
+    """``plain``'s arena bytes with its guest handles moved to ``sim``'s arena."""
+    data = bytearray(plain.arena.contents())
+    delta = sim.arena.base_address - plain.arena.base_address
+    pm_type, = struct.unpack_from("<I", data, 12)
+    handles = []
+    if pm_type == abi.XEN_PM_CX:
+        count, = struct.unpack_from("<I", data, 16)
+        handles = [24] if count else []
+        handles += [136 + 48 * i + 40 for i in range(count)
+                    if struct.unpack_from("<I", data, 136 + 48 * i + 36)[0]]
+    elif pm_type == abi.XEN_PM_PX and struct.unpack_from("<Q", data, 64)[0]:
+        handles = [64]
+    elif pm_type == abi.XEN_PM_PDC:
+        handles = [16]
+    for offset in handles:
+        address, = struct.unpack_from("<Q", data, offset)
+        struct.pack_into("<Q", data, offset, address + delta)
+    return bytes(data)
+
+
+class NullXen:
+    """A transport whose hypervisor accepts every op and keeps nothing."""
+
+    def __init__(self) -> None:
+        self.arena = Arena(hypercall_device=None)
+
+    def platform_op(self, address: int) -> int:
+        return 0
+
+    def close(self) -> None:
+        self.arena.close()
+
+
+def test_memo_lives_on_the_object_so_distinct_tables_do_not_leak() -> None:
+    hv = Hypervisor(NullXen())
+
+    def upload_distinct(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            cx = CxInfo((C1, replace(C2, latency=i % 100_000, dependencies=())))
+            assert hv.upload_cx(0, cx).ok
+
+    upload_distinct(2_000, 0)  # warm-up: arena mapped, code paths run
+    gc.collect()
+    tracemalloc.start()
+    before, _ = tracemalloc.get_traced_memory()
+    upload_distinct(20_000, 2_000)
+    gc.collect()
+    after, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert after - before < 64 * 1024, f"{after - before} bytes kept after 20,000 tables"
+    hv.close()
+
+
+def test_fast_made_results_equal_their_dataclass_twins() -> None:
+    """The hot path makes UploadResult and PhysicalCpu without their __init__."""
+    from dataclasses import asdict, fields
+
+    from pyxenplatform.hypercalls import PhysicalCpu, physical_cpus
+    from pyxenplatform.hypervisor import UploadResult, _succeeded
+
+    for made, twin in [
+        (_succeeded(3, "cx", {"a": 1}), UploadResult(3, "cx", {"a": 1})),
+        (_succeeded(3, "cx", {}, (0, 1), ("C2: why",)),
+         UploadResult(3, "cx", {}, kept=(0, 1), dropped=("C2: why",))),
+        (_succeeded(0, "pdc", {}, pdc_out=0x9E), UploadResult(0, "pdc", {}, pdc_out=0x9E)),
+    ]:
+        assert made == twin and repr(made) == repr(twin) and asdict(made) == asdict(twin)
+        assert [f.name for f in fields(made)] == list(vars(made))
+        assert replace(made, errno=5).errno == 5 and made.ok
+    cpus = physical_cpus(SimulatedXen([PhysicalCpu(0, 4, 2, True), PhysicalCpu(1, 6, 3, False)]))
+    assert cpus == [PhysicalCpu(0, 4, 2, True), PhysicalCpu(1, 6, 3, False)]
+    assert repr(cpus[1]) == "PhysicalCpu(xen_cpuid=1, acpi_id=6, apic_id=3, online=False)"
