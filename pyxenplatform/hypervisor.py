@@ -13,7 +13,6 @@ True
 from __future__ import annotations
 
 import errno
-import functools
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from typing import Self
 
 log = logging.getLogger(__name__)
+INFO = logging.INFO
 
 Kind = Literal["pdc", "cx", "px"]
 
@@ -189,7 +189,7 @@ class Hypervisor:
         prep = getattr(cx, _PREPARED, None)
         if type(prep) is not _Prepared:
             prep = _prepare_cx(cx)
-        if prep.warnings and log.isEnabledFor(logging.INFO):
+        if prep.warnings and log.isEnabledFor(INFO):
             for w in prep.warnings:
                 log.info("ACPI id %d: cx%s", acpi_id, w)
         return self._send_cx(acpi_id, prep)
@@ -198,7 +198,9 @@ class Hypervisor:
     # the hot path); _refused() turns an OSError into the result or raises.
 
     def _send_cx(self, acpi_id: int, prep: _Prepared) -> UploadResult:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not `with`: a third of the cost of the lock
+        try:
             transport = self.transport
             try:
                 transport.platform_op(transport.arena.load(prep.image, ID_OFFSET, acpi_id))
@@ -207,7 +209,10 @@ class Hypervisor:
             if isinstance(transport, SimulatedXen):
                 kept, dropped = self._what_xen_keeps(acpi_id, "cx")
                 return _succeeded(acpi_id, "cx", prep.sent(), kept, dropped)
-        return _succeeded(acpi_id, "cx", prep.sent())
+        finally:
+            lock.release()
+        return _succeeded(acpi_id, "cx", {"type": "XEN_PM_CX", "count": prep.count,
+                                          "states": list(prep.names)})
 
     def upload_px(self, acpi_id: int, px: PxInfo, *, flags: int | None = None) -> UploadResult:
         """Send ``XEN_PM_PX``.
@@ -226,12 +231,15 @@ class Hypervisor:
         return self._send_px(acpi_id, px, flags)
 
     def _send_px(self, acpi_id: int, px: PxInfo, flags: int | None = None) -> UploadResult:
-        with self._lock:  # also guards _px_sent, which decides the flags
+        lock = self._lock
+        lock.acquire()  # also guards _px_sent, which decides the flags
+        try:
             if flags is None:
                 previous = self._px_sent.get(acpi_id)
                 flags = abi.XEN_PX_PPC if previous is not None and _same_but_ppc(previous, px) \
                     else PX_ALL
-            sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": list(_px_flag_names(flags)),
+            names = _PX_FLAG_NAMES[flags] if flags < 16 else _px_flag_names(flags)
+            sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": list(names),
                                        "states": len(px.states), "ppc": px.ppc}
             transport = self.transport
             try:
@@ -241,6 +249,8 @@ class Hypervisor:
                 return _refused(exc, acpi_id, "px", sent)
             if flags == PX_ALL or acpi_id in self._px_sent:
                 self._px_sent[acpi_id] = px
+        finally:
+            lock.release()
         return _succeeded(acpi_id, "px", sent)
 
     def set_ppc(self, acpi_id: int, px: PxInfo, ppc: int) -> UploadResult:
@@ -258,7 +268,9 @@ class Hypervisor:
     def _send_pdc(self, acpi_id: int, pdc: Pdc) -> UploadResult:
         image = pdc_image(pdc)
         sent: dict[str, object] = {"type": "XEN_PM_PDC", "words": list(image.words)}
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             transport = self.transport
             arena = transport.arena
             try:
@@ -266,7 +278,10 @@ class Hypervisor:
             except OSError as exc:
                 return _refused(exc, acpi_id, "pdc", sent)
             # Xen writes word 2 back: the capabilities firmware may see.
-            return _succeeded(acpi_id, "pdc", sent, pdc_out=arena.u32(OP_SIZE + 8))
+            pdc_out = arena.u32(OP_SIZE + 8)
+        finally:
+            lock.release()
+        return _succeeded(acpi_id, "pdc", sent, pdc_out=pdc_out)
 
     def _issue(self, op: abi.xen_platform_op, acpi_id: int, kind: Kind,
                sent: dict[str, object]) -> UploadResult:
@@ -310,7 +325,12 @@ class Hypervisor:
         append = result.results.append
         with self._lock:  # one table, one holder: no other call in between
             for acpi_id, kind, proc in plan:
-                append(self._upload_part(acpi_id, kind, proc))
+                if kind == "cx" and proc.cx is not None:
+                    prep = getattr(proc.cx, _PREPARED, None)
+                    append(self._send_cx(acpi_id, prep if type(prep) is _Prepared else
+                                         _prepare_cx(proc.cx)))
+                else:
+                    append(self._upload_part(acpi_id, kind, proc))
         return result
 
     def _upload_part(self, acpi_id: int, kind: Kind, proc: ProcessorPower) -> UploadResult:
@@ -423,8 +443,10 @@ def _prepare_cx(cx: CxInfo) -> _Prepared:
     return remember(cx, _PREPARED, _Prepared(cx, warnings))
 
 
-@functools.cache
 def _px_flag_names(flags: int) -> tuple[str, ...]:
     names = {abi.XEN_PX_PCT: "PCT", abi.XEN_PX_PSS: "PSS", abi.XEN_PX_PPC: "PPC",
              abi.XEN_PX_PSD: "PSD"}
     return tuple(name for bit, name in names.items() if flags & bit)
+
+
+_PX_FLAG_NAMES = tuple(_px_flag_names(flags) for flags in range(16))

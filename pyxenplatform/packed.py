@@ -57,24 +57,27 @@ class Image:
     that threads sharing an object never see a half-updated pair.
     """
 
-    __slots__ = ("data", "size", "handles", "_last")
+    __slots__ = ("data", "size", "handles", "last")
 
     def __init__(self, data: bytes, handles: Sequence[int] = ()) -> None:
         self.data = data
         self.size = len(data)
         self.handles = tuple(handles)
-        self._last: tuple[int, bytes] = (0, data)
+        self.last: tuple[int, bytes] = (0, data)
 
     def at(self, base: int) -> bytes:
-        last_base, last = self._last
-        if last_base == base or not self.handles:
+        last_base, last = self.last
+        if last_base == base:
             return last
+        if not self.handles:
+            self.last = (base, self.data)
+            return self.data
         data = bytearray(self.data)
         for offset in self.handles:
             target: int = _HANDLE.unpack_from(data, offset)[0]
             _HANDLE.pack_into(data, offset, base + target)
         resolved = bytes(data)
-        self._last = (base, resolved)
+        self.last = (base, resolved)
         return resolved
 
 

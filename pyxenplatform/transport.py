@@ -65,6 +65,7 @@ class Relocatable(Protocol):
     (:class:`pyxenplatform.packed.Image`)."""
 
     size: int
+    last: tuple[int, bytes]  # (base, bytes) of the latest at(): read without a call
 
     def at(self, base: int) -> bytes: ...
 
@@ -72,13 +73,15 @@ class Relocatable(Protocol):
 class Fixed:
     """A call's bytes that hold no address (an op without arrays): a :class:`Relocatable`."""
 
-    __slots__ = ("data", "size")
+    __slots__ = ("data", "size", "last")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.size = len(data)
+        self.last = (0, data)
 
     def at(self, base: int) -> bytes:
+        self.last = (base, self.data)
         return self.data
 
 
@@ -264,7 +267,9 @@ class Arena:
             memory = self._memory
             assert memory is not None
         mapping = memory.map
-        mapping[:nbytes] = image.at(memory.address)
+        address = memory.address
+        base, data = image.last  # usually already packed for these pages
+        mapping[:nbytes] = data if base == address else image.at(address)
         if self._dirty > nbytes:
             mapping[nbytes:self._dirty] = bytes(self._dirty - nbytes)
         _U32.pack_into(mapping, u32_at, u32)
