@@ -68,6 +68,7 @@ ACPI_IDS_RULE = "Xen has at most 16383 CPUs: NR_CPUS in xen/arch/Kconfig"
 # One explicit entry per ACPI id and kind (_PDC, Cx, Px): the most a table can
 # name without repeating an (id, kind), which check_explicit_ids refuses.
 MAX_EXPLICIT_IDS = 3 * MAX_ACPI_IDS
+ENTRIES_RULE = f"one per ACPI id and kind (_PDC, Cx, Px); {ACPI_IDS_RULE}"
 # _CSD: Xen accepts and ignores it; one dependency per other processor at most.
 MAX_DEPENDENCIES = MAX_ACPI_IDS
 
@@ -297,7 +298,7 @@ def check_table(table: PowerTable, *, source: str | None = None) -> list[str]:
     """Validate a whole table before anything is sent; its warnings."""
     try:
         instance("table", table, PowerTable)
-        procs = items("processors", table.processors, MAX_EXPLICIT_IDS, ACPI_IDS_RULE)
+        procs = items("processors", table.processors, MAX_EXPLICIT_IDS, ENTRIES_RULE)
         if not procs:
             raise ValidationError("processors", "the table has no processor entries")
         warnings: list[str] = []
@@ -309,7 +310,7 @@ def check_table(table: PowerTable, *, source: str | None = None) -> list[str]:
             if explicit > MAX_EXPLICIT_IDS:
                 raise ValidationError(f"processors[{i}].acpi_id", f"more than "
                                       f"{MAX_EXPLICIT_IDS} explicit ACPI ids in one table "
-                                      f"(one entry per id and kind; {ACPI_IDS_RULE})")
+                                      f"({ENTRIES_RULE})")
     except ValidationError as exc:
         raise exc.in_source(source) if source else exc from None
     check_explicit_ids([(source, i, p) for i, p in enumerate(table.processors)])

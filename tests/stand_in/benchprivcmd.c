@@ -56,6 +56,19 @@ static void init(void)
     fake_known = 1;
 }
 
+static int real_fstat(const char *name, int fd, struct stat *st)
+{
+    int (*real)(int, struct stat *) = (int (*)(int, struct stat *))dlsym(RTLD_NEXT, name);
+    return real(fd, st);
+}
+
+static int is_fake_stat(const struct stat *st)
+{
+    if (!fake_known)
+        init();
+    return fake_known > 0 && st->st_dev == fake_dev && st->st_ino == fake_ino;
+}
+
 /* The privcmd fd of this process, remembered by number once recognised
  * (the benchmark never closes it and reuses the number for another file). */
 static int is_fake_fd(int fd)
@@ -63,17 +76,29 @@ static int is_fake_fd(int fd)
     static int last_fd = -1;
     struct stat st;
 
-    if (!fake_known)
-        init();
-    if (fake_known < 0)
-        return 0;
     if (fd == last_fd)
         return 1;
-    if (fstat(fd, &st) != 0 || st.st_dev != fake_dev || st.st_ino != fake_ino)
+    if (real_fstat("fstat", fd, &st) != 0 || !is_fake_stat(&st))
         return 0;
     last_fd = fd;
     return 1;
 }
+
+/* The package may refuse a privcmd that is not a character device before any
+ * ioctl: the regular file standing in for it reports itself as one (as
+ * fakeprivcmd.c does). */
+static int fake_fstat(const char *name, int fd, struct stat *st)
+{
+    int rc = real_fstat(name, fd, st);
+
+    if (rc == 0 && is_fake_stat(st))
+        st->st_mode = (st->st_mode & ~S_IFMT) | S_IFCHR;
+    return rc;
+}
+
+/* x86_64: struct stat64 is struct stat; CPython calls fstat64. */
+int fstat(int fd, struct stat *st) { return fake_fstat("fstat", fd, st); }
+int fstat64(int fd, struct stat64 *st) { return fake_fstat("fstat64", fd, (struct stat *)st); }
 
 static int platform_op(struct xen_platform_op *op)
 {
