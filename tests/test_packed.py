@@ -171,3 +171,24 @@ def test_fast_made_results_equal_their_dataclass_twins() -> None:
     cpus = physical_cpus(SimulatedXen([PhysicalCpu(0, 4, 2, True), PhysicalCpu(1, 6, 3, False)]))
     assert cpus == [PhysicalCpu(0, 4, 2, True), PhysicalCpu(1, 6, 3, False)]
     assert repr(cpus[1]) == "PhysicalCpu(xen_cpuid=1, acpi_id=6, apic_id=3, online=False)"
+
+
+def test_a_fork_child_loads_packed_calls_into_pages_of_its_own() -> None:
+    """Arena.load notices a fork (os.register_at_fork) without asking getpid()."""
+    import os
+
+    hv = Hypervisor.simulated()
+    assert hv.upload_cx(0, CXS[2]).ok
+    parent_pages = hv.transport.arena.base_address
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        try:
+            ok = hv.upload_cx(0, CXS[2]).ok and hv.upload_pdc(1, PDCS[0]).ok
+            # (the child's new pages may land at the parent's address: that
+            # range is free in the child, MADV_DONTFORK)
+            os._exit(0 if ok else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert hv.upload_cx(0, CXS[2]).ok and hv.transport.arena.base_address == parent_pages
