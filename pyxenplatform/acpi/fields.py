@@ -82,15 +82,6 @@ def region_bounds(it: Interpreter, region: Region) -> None:
     region.length = it.integer(length, frame)
 
 
-def _span(unit: FieldUnit) -> tuple[int, int, int]:
-    """(first byte, byte count, bit shift) of the aligned data this unit covers."""
-    width = unit.access_bytes
-    first = (unit.bit_offset // 8) // width * width
-    last = (unit.bit_offset + unit.bit_length + 7) // 8
-    count = (last - first + width - 1) // width * width
-    return first, count, unit.bit_offset - first * 8
-
-
 def _region_io(it: Interpreter, unit: FieldUnit, first: int, count: int,
                data: bytes | None) -> bytes:
     region = unit.region
@@ -139,7 +130,7 @@ def read_field(it: Interpreter, unit: FieldUnit | BufferField) -> Any:
         value = _bits_out(bytes(buf[first:last]), unit.bit_offset % 8, unit.bit_length)
         return _result(it, value, unit.bit_length)
     assert type(unit) is FieldUnit
-    first, count, shift = _span(unit)
+    first, count, shift = unit.span
     io = _index_io if unit.kind == "index" else _region_io
     raw = io(it, unit, first, count, None)
     return _result(it, _bits_out(raw, shift, unit.bit_length), unit.bit_length)
@@ -169,7 +160,7 @@ def write_field(it: Interpreter, unit: FieldUnit | BufferField, value: Any) -> N
         buf[first:last] = new.to_bytes(last - first, "little")
         return
     assert type(unit) is FieldUnit
-    first, count, shift = _span(unit)
+    first, count, shift = unit.span
     io = _index_io if unit.kind == "index" else _region_io
     rule = (unit.flags >> 5) & 3
     if rule == 0:

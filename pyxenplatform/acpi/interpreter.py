@@ -92,8 +92,8 @@ class Interpreter:
     """Holds the namespace, the loaded tables and the region backend."""
 
     def __init__(self, width: int, backend: RegionBackend) -> None:
-        from . import buffers, builtins, objects, operators  # register handlers
-        del buffers, objects, operators
+        from . import buffers, builtins, objects, operators, references  # register handlers
+        del buffers, objects, operators, references
         self.ns = Namespace()
         self.width = width
         self.mask = (1 << width) - 1
@@ -196,7 +196,12 @@ class Interpreter:
         """Evaluate an operand as an Integer (implicit conversion)."""
         if type(term) is int:
             return int(term)
-        return to_integer(self.value(term, frame), self.width)
+        result = self.ev(term, frame)
+        if type(result) is int:
+            return int(result)
+        if result is None:
+            raise Fault("operand has no value (uninitialized, or a method returned nothing)")
+        return to_integer(result, self.width)
 
     def value(self, term: Any, frame: Frame) -> Any:
         """Evaluate an operand that must have a value."""
@@ -237,10 +242,22 @@ class Interpreter:
     # -- names -------------------------------------------------------------
 
     def node(self, term: Term, frame: Frame) -> Node:
-        """The node a NameString term names (Fault if absent)."""
-        node = self.ns.lookup(term.args[0], frame.scope)
+        """The node a NameString term names (Fault if absent).
+
+        The answer is memoised on the term per scope, and trusted while that node is
+        still in the namespace (method-local names are removed when the method ends)."""
+        cached = term.cache
+        scope = frame.scope
+        if cached is not None and cached[0] is scope:
+            node = cached[1]
+            parent = node.parent
+            if parent is not None and parent.children.get(node.name) is node \
+                    and node.alias is None:
+                return node  # type: ignore[no-any-return]
+        node = self.ns.lookup(term.args[0], scope)
         if node is None:
             raise Fault(f"{term.args[0]} not found (AE_NOT_FOUND)")
+        term.cache = (scope, node)
         return node
 
     def create(self, path: NamePath, frame: Frame, obj: Any) -> Node | None:

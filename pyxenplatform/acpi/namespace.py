@@ -20,7 +20,7 @@ from .values import T_DEVICE, Mutex, Scope
 class Node:
     """One named object: ``obj`` is its value (data object, Method, Region, Scope...)."""
 
-    __slots__ = ("name", "parent", "children", "obj", "alias", "table", "flags")
+    __slots__ = ("name", "parent", "children", "obj", "alias", "table", "flags", "_path")
 
     def __init__(self, name: str, parent: Node | None, obj: Any = None) -> None:
         self.name = name
@@ -30,16 +30,20 @@ class Node:
         self.alias: Node | None = None
         self.table = -1
         self.flags = 0
+        self._path: str | None = None
 
     @property
     def path(self) -> str:
         """ACPICA's external path: ``\\_PR.CPU0`` (trailing '_' padding dropped)."""
+        if self._path is not None:
+            return self._path
         parts = []
         node: Node | None = self
         while node is not None and node.parent is not None:
             parts.append(node.name.rstrip("_") or "_")
             node = node.parent
-        return "\\" + ".".join(reversed(parts))
+        self._path = "\\" + ".".join(reversed(parts))
+        return self._path
 
     def target(self) -> Node:
         """The node itself, or what an Alias names (bounded: aliases of aliases)."""

@@ -13,7 +13,7 @@ from typing import Any
 from .fields import add_fields
 from .interpreter import Fault, Frame, Interpreter, handler
 from .parser import NAMEREF, Term
-from .values import T_DEVICE, T_POWER, T_THERMAL, Buffer, BufferField, DdbHandle, Event, \
+from .values import T_DEVICE, T_POWER, T_THERMAL, Buffer, BufferField, Event, \
     Method, Mutex, NodeRef, Processor, Region, Scope
 
 
@@ -21,7 +21,7 @@ from .values import T_DEVICE, T_POWER, T_THERMAL, Buffer, BufferField, DdbHandle
 def _name(it: Interpreter, t: Term, f: Frame) -> None:
     path, init = t.args
     if type(init) is Term and init.op == NAMEREF:
-        from .operators import package_element
+        from .references import package_element
         value = package_element(it, init, f)
     else:
         value = it.ev(init, f)
@@ -225,7 +225,3 @@ def _loadtable(it: Interpreter, t: Term, f: Frame) -> Any:
 @handler(0x5B2A)
 def _unload(it: Interpreter, t: Term, f: Frame) -> None:
     return None
-
-
-def _unused() -> DdbHandle:
-    return DdbHandle(0)

@@ -94,7 +94,7 @@ def to_value(it: Interpreter, obj: Any, depth: int = 0) -> AcpiValue:
     if obj is None:
         return None
     if t is PendingName:
-        from .operators import resolve_element
+        from .references import resolve_element
         return to_value(it, resolve_element(it, obj.path, obj.scope), depth)
     if t is LiveValue:
         return obj.value  # type: ignore[no-any-return]
@@ -129,7 +129,7 @@ class Session:
         self.it = Interpreter(32 if revision < 2 else 64, backend)
         for source, data in tables:
             self.it.load_table(source, data)
-        from .operators import resolve_pending
+        from .references import resolve_pending
         resolve_pending(self.it)
         self.initialize()
 

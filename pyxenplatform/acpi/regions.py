@@ -37,7 +37,7 @@ class ZeroMemory:
     def read(self, space: int, address: int, length: int) -> tuple[bytes, str]:
         data, label = self.base(space, address, length)
         written = self.overlay.get(space)
-        if written:
+        if written and (length > 1 or address in written):
             buf = bytearray(data)
             for i in range(length):
                 byte = written.get(address + i)

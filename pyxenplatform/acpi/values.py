@@ -158,7 +158,7 @@ class FieldUnit:
     """A Field, IndexField or BankField unit: ``bit_offset``/``bit_length`` in its region."""
 
     __slots__ = ("node", "kind", "region", "bit_offset", "bit_length", "flags", "access_bytes",
-                 "index", "data", "bank", "bank_value")
+                 "index", "data", "bank", "bank_value", "span")
 
     def __init__(self, node: Node, kind: str, bit_offset: int, bit_length: int, flags: int,
                  access_bytes: int) -> None:
@@ -173,6 +173,11 @@ class FieldUnit:
         self.data: Node | None = None
         self.bank: Node | None = None  # BankField: bank register node and value
         self.bank_value = 0
+        width = access_bytes
+        first = (bit_offset // 8) // width * width
+        last = (bit_offset + bit_length + 7) // 8
+        # (first byte, byte count, bit shift) of the aligned data the unit covers
+        self.span = (first, (last - first + width - 1) // width * width, bit_offset - first * 8)
 
 
 class BufferField:
