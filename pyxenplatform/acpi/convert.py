@@ -142,13 +142,3 @@ def type_name(value: Any) -> str:
     if value is None:
         return "Uninitialized"
     return TYPE_NAMES.get(object_type(value), type(value).__name__)
-
-
-def to_object_of_type(value: Any, like: Any, width: int) -> Any:
-    """Convert ``value`` to the type of ``like`` (Integer, String or Buffer)."""
-    t = type(like)
-    if t is int:
-        return to_integer(value, width)
-    if t is str:
-        return to_string(value, width)
-    return to_buffer(value, width)

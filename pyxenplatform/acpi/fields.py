@@ -49,15 +49,9 @@ def add_fields(it: Interpreter, f: Frame, entries: tuple[Any, ...], flags: int, 
 
 
 def _access_bytes(access: int, bit: int, bits: int) -> int:
-    if access != 0:
-        return _ACCESS_BYTES.get(access, 1)
-    # AnyAcc: the smallest width whose aligned datum holds the whole field
-    # (ACPICA AcpiExGenerateAccess, simplified to natural alignment).
-    for width in (1, 2, 4, 8):
-        start = (bit // 8) // width * width
-        if (bit + bits + 7) // 8 <= start + width:
-            return width
-    return 1
+    """The access width in bytes. AnyAcc means byte access in ACPICA
+    (AcpiExDecodeFieldAccess; its AcpiExGenerateAccess is #ifdef'd out)."""
+    return _ACCESS_BYTES.get(access, 1)
 
 
 def _bits_out(data: bytes, shift: int, bits: int) -> int:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .convert import ConversionError, deref_index, to_buffer, to_integer, to_object_of_type, \
-    to_string
+from .convert import ConversionError, to_integer
 from .namespace import Namespace, Node
 from .parser import ARG, CALL, LOCAL, NAMEREF, ParseError, Parser, Term, opcode_name
 from .regions import RegionBackend
+from .storing import StoreMixin
 from .stream import NamePath
-from .values import Buffer, BufferField, FieldUnit, IndexRef, Method, NodeRef, Package, SlotRef, \
-    copy_value
+from .values import Buffer, BufferField, FieldUnit, Method, NodeRef, Package
 
 MAX_LOOP_ITERATIONS = 0xFFFF  # ACPICA AcpiGbl_MaxLoopIterations
 MAX_CALL_DEPTH = 64
@@ -88,7 +87,7 @@ Handler = Callable[["Interpreter", Term, Frame], Any]
 HANDLERS: dict[int, Handler] = {}
 
 
-class Interpreter:
+class Interpreter(StoreMixin):
     """Holds the namespace, the loaded tables and the region backend."""
 
     def __init__(self, width: int, backend: RegionBackend) -> None:
@@ -288,78 +287,6 @@ class Interpreter:
         if obj is None:
             return None
         return NodeRef(node)
-
-    # -- store -------------------------------------------------------------
-
-    def store(self, value: Any, target: Any, frame: Frame) -> None:
-        """Store ``value`` to a Target (ACPICA ``AcpiExStore``); None target = discard."""
-        if target is None:
-            return
-        op = target.op
-        if op == LOCAL:
-            frame.locals[target.args[0]] = copy_value(value)
-        elif op == ARG:
-            slot = target.args[0]
-            held = frame.args[slot]
-            if type(held) in (NodeRef, SlotRef, IndexRef):
-                self.store_ref(value, held)
-            else:
-                frame.args[slot] = copy_value(value)
-        elif op == NAMEREF:
-            self.store_node(value, self.node(target, frame))
-        elif op == 0x5B31:  # Debug
-            return
-        else:
-            ref = self.ev(target, frame)
-            if type(ref) in (NodeRef, SlotRef, IndexRef):
-                self.store_ref(value, ref)
-            elif ref is None:
-                raise Fault("store target has no value")
-            else:
-                raise Fault(f"cannot store to the result of {opcode_name(op)}")
-
-    def store_ref(self, value: Any, ref: Any) -> None:
-        t = type(ref)
-        if t is NodeRef:
-            self.store_node(value, ref.node)
-        elif t is SlotRef:
-            ref.slots[ref.index] = copy_value(value)
-        else:
-            container, index = ref.container, ref.index
-            if type(container) is Package:
-                container.items[index] = copy_value(deref_index(value))
-            elif type(container) is Buffer:
-                container.data[index] = to_integer(value, self.width) & 0xFF
-            else:
-                raise Fault("cannot store into a String with Index()")
-
-    def store_node(self, value: Any, node: Node) -> None:
-        """Store to a named object with ACPICA's implicit conversion rules (exstore.c)."""
-        obj = node.obj
-        t = type(obj)
-        value = deref_index(value)
-        if t is FieldUnit or t is BufferField:
-            from .fields import write_field
-            write_field(self, obj, value)
-        elif t is int:
-            node.obj = to_integer(value, self.width) & self.mask
-        elif t is str:
-            node.obj = to_string(value, self.width)
-        elif t is Buffer:
-            data = to_buffer(value, self.width).data
-            size = len(obj.data)
-            obj.data[:] = data[:size] + bytes(max(0, size - len(data)))
-        elif t is Package:
-            if type(value) is not Package:
-                raise Fault("Store of a non-Package to a Package object (AE_AML_TARGET_TYPE)")
-            node.obj = copy_value(value)
-        elif obj is None or t in (NodeRef, SlotRef, IndexRef):
-            node.obj = copy_value(value)
-        else:
-            raise Fault(f"cannot store to {node.path} (AE_AML_TARGET_TYPE)")
-
-    def convert_like(self, value: Any, like: Any) -> Any:
-        return to_object_of_type(value, like, self.width)
 
     # -- reporting ---------------------------------------------------------
 

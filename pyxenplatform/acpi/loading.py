@@ -1,4 +1,4 @@
-"""``Load`` of a table from an OperationRegion or Buffer (ACPICA ``exconfig.c``).
+"""``Load`` and ``LoadTable`` (ACPICA ``exconfig.c``).
 
 A dump already holds every table the firmware loads at run time, so a Load of
 a table that is already loaded is a logged no-op. A region that holds no
@@ -77,3 +77,23 @@ def load_from_object(it: Interpreter, t: Term, f: Frame) -> Any:
         it.depth = depth
     it.store(DdbHandle(index), t.args[1], f)
     return None
+
+
+def load_table_op(it: Interpreter, t: Term, f: Frame) -> Any:
+    """LoadTable(Signature, OemId, OemTableId, ...): ACPICA AcpiExLoadTableOp looks the
+    table up among the tables it was given (AcpiTbFindTable): none matches -> 0; one
+    matches -> it is loaded already, so AcpiNsLoadTable fails with AE_ALREADY_EXISTS."""
+    from .convert import to_string
+    names = [to_string(it.value(arg, f), it.width) for arg in t.args[:3]]
+    for arg in t.args[3:]:
+        it.value(arg, f)
+    if len(names[0]) > 4 or len(names[1]) > 6 or len(names[2]) > 8:
+        raise Fault("LoadTable: signature or OEM id too long (AE_AML_STRING_LIMIT)")
+    key = (names[0].encode("latin-1").ljust(4, b"\x00"),
+           names[1].encode("latin-1").ljust(6, b"\x00"),
+           names[2].encode("latin-1").ljust(8, b"\x00"))
+    for table in it.tables:
+        data = table.data
+        if (data[0:4], data[10:16], data[16:24]) == key:
+            raise Fault(f"LoadTable: {table.source} is already loaded (AE_ALREADY_EXISTS)")
+    return 0

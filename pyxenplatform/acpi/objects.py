@@ -94,7 +94,7 @@ def _mutex(it: Interpreter, t: Term, f: Frame) -> None:
 
 
 @handler(0x5B02)
-def _event(it: Interpreter, t: Term, f: Frame) -> None:
+def _event_op(it: Interpreter, t: Term, f: Frame) -> None:
     it.create(t.args[0], f, Event())
 
 
@@ -199,10 +199,37 @@ def _release(it: Interpreter, t: Term, f: Frame) -> None:
     return None
 
 
+def _event(it: Interpreter, t: Term, f: Frame) -> Event:
+    target = t.args[0]
+    obj = it.node(target, f).obj if target is not None and target.op == NAMEREF \
+        else it.value(target, f)
+    if type(obj) is NodeRef:
+        obj = obj.node.obj
+    if type(obj) is not Event:
+        raise Fault("Signal/Wait/Reset need an Event (AE_AML_OPERAND_TYPE)")
+    return obj
+
+
+@handler(0x5B24)
+def _signal(it: Interpreter, t: Term, f: Frame) -> None:
+    _event(it, t, f).count += 1
+
+
+@handler(0x5B26)
+def _reset(it: Interpreter, t: Term, f: Frame) -> None:
+    _event(it, t, f).count = 0
+
+
 @handler(0x5B25)
 def _wait(it: Interpreter, t: Term, f: Frame) -> int:
+    """A signalled event is consumed (0); otherwise the wait times out at once (Ones):
+    nothing else runs that could signal it (ACPICA AcpiExSystemWaitEvent)."""
+    event = _event(it, t, f)
     it.integer(t.args[1], f)
-    return it.mask  # timed out: nobody signals
+    if event.count > 0:
+        event.count -= 1
+        return 0
+    return it.mask
 
 
 # -- Load / LoadTable / Unload --------------------------------------------------
@@ -215,11 +242,8 @@ def _load(it: Interpreter, t: Term, f: Frame) -> Any:
 
 @handler(0x5B1F)
 def _loadtable(it: Interpreter, t: Term, f: Frame) -> Any:
-    for arg in t.args:
-        it.value(arg, f)
-    it.warn(f"{it.tables[f.table].source}: AML offset {t.off:#x}: LoadTable ignored: "
-            "the tables of the dump are all loaded already")
-    return 0
+    from .loading import load_table_op
+    return load_table_op(it, t, f)
 
 
 @handler(0x5B2A)

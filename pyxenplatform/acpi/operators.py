@@ -62,9 +62,9 @@ def _return(it: Interpreter, t: Term, f: Frame) -> None:
     raise ReturnSig(deref_index(value) if type(value) is IndexRef else value)
 
 
-@handler(0xA3, 0xCC, 0x86, 0x5B21, 0x5B22, 0x5B32, 0x5B24, 0x5B26)
+@handler(0xA3, 0xCC, 0x86, 0x5B21, 0x5B22, 0x5B32)
 def _noop(it: Interpreter, t: Term, f: Frame) -> None:
-    # Noop, BreakPoint, Notify, Stall, Sleep, Fatal, Signal, Reset: harmless here.
+    # Noop, BreakPoint, Notify, Stall, Sleep, Fatal: harmless here (nothing waits).
     for arg in t.args:
         if isinstance(arg, Term) and arg.op not in (NAMEREF, LOCAL, ARG):
             it.ev(arg, f)
@@ -102,6 +102,11 @@ def _debug(it: Interpreter, t: Term, f: Frame) -> Any:
 @handler(0x70)
 def _store(it: Interpreter, t: Term, f: Frame) -> Any:
     value = it.value(t.args[0], f)
+    if type(value) is int:
+        # ACPICA truncates each operator's result object in a 32-bit table
+        # (dswexec.c), and Store's result is the stored object: _OSI's 64-bit Ones
+        # stored in a Local reads back as 0xFFFFFFFF there.
+        value &= it.mask
     it.store(value, t.args[1], f)
     return value
 

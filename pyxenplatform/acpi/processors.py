@@ -204,7 +204,7 @@ class Session:
         or functioning; a device whose _HID fails hides its subtree."""
         found: list[Node] = []
         for node in list(scope.children.values()):
-            if object_type(node.obj) == T_DEVICE:
+            if node.alias is None and object_type(node.obj) == T_DEVICE:
                 ids = self._ids(node)
                 if ids is None:
                     continue
@@ -242,7 +242,7 @@ class Session:
     def _init_devices(self, scope: Node, has_ini: set[int], sb: Node | None) -> None:
         """AcpiNsInitOneDevice over the namespace, pre-order."""
         for node in list(scope.children.values()):
-            if object_type(node.obj) in (T_DEVICE, T_PROCESSOR, T_THERMAL):
+            if node.alias is None and object_type(node.obj) in (T_DEVICE, T_PROCESSOR, T_THERMAL):
                 if id(node) not in has_ini:
                     continue
                 status = self.status(node)
@@ -275,6 +275,8 @@ class Session:
         """(node, ACPI id) of every Processor() and ACPI0007 Device, in namespace order."""
         found = []
         for node in self.it.ns.walk():
+            if node.alias is not None:
+                continue  # an Alias is not a processor (Linux acpi_bus_scan skips aliases)
             obj = node.obj
             if type(obj) is Processor:
                 found.append((node, obj.proc_id))
@@ -342,9 +344,8 @@ def evaluate_tables(tables: Sequence[tuple[str, bytes]], *, pdc: int = 0xBBF,
     found = session.processors()
     for node, _ in found:
         session.handshake(node, pdc)
-    out = []
+    read = []
     for node, acpi_id in found:
-        status = session.status(node)
         objects: dict[str, AcpiValue | AmlError] = {}
         reads: dict[str, tuple[RegionRead, ...]] = {}
         for name in OBJECTS:
@@ -352,8 +353,14 @@ def evaluate_tables(tables: Sequence[tuple[str, bytes]], *, pdc: int = 0xBBF,
             if child is None:
                 continue
             objects[name], reads[name] = session.read_object(child.target(), name)
-        out.append(FirmwareProcessor(node.path, acpi_id, status if status is None or status >= 0
-                                     else None, objects, reads))
+        read.append((node, acpi_id, objects, reads))
+    # _STA last: acpiexec evaluates only the objects, so a _STA with side effects must not
+    # run before any of them.
+    out = []
+    for node, acpi_id, objects, reads in read:
+        status = session.status(node)
+        out.append(FirmwareProcessor(node.path, acpi_id, None if status is None or status < 0
+                                     else status, objects, reads))
     return FirmwareReport(tuple(out), tuple(session.it.warnings))
 
 

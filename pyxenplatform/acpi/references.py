@@ -187,9 +187,22 @@ def _index(it: Interpreter, t: Term, f: Frame) -> IndexRef:
     if index >= size:
         raise Fault(f"Index {index} is beyond the object's {size} elements "
                     "(AE_AML_PACKAGE_LIMIT)")
-    ref = IndexRef(source, index)
+    ref = IndexRef(source, index, _owner(it, t.args[0], f) if kind is str else None)
     it.store(ref, t.args[2], f)
     return ref
+
+
+def _owner(it: Interpreter, term: Any, f: Frame) -> Any:
+    """Where a String operand of Index() lives, so a Store can write into it."""
+    if type(term) is not Term:
+        return None
+    if term.op == LOCAL:
+        return (f.locals, term.args[0])
+    if term.op == ARG:
+        return (f.args, term.args[0])
+    if term.op == NAMEREF:
+        return it.node(term, f)
+    return None
 
 
 @handler(0x87)

@@ -89,13 +89,17 @@ class SlotRef:
 
 
 class IndexRef:
-    """The result of Index(): one element of a Package, Buffer or String."""
+    """The result of Index(): one element of a Package, Buffer or String.
 
-    __slots__ = ("container", "index")
+    Python strings are immutable, so a String's ``owner`` (a Local/Arg slot list and
+    index, or a namespace node) is kept to write a stored character back."""
 
-    def __init__(self, container: Package | Buffer | str, index: int) -> None:
+    __slots__ = ("container", "index", "owner")
+
+    def __init__(self, container: Package | Buffer | str, index: int, owner: Any = None) -> None:
         self.container = container
         self.index = index
+        self.owner = owner
 
 
 class Method:

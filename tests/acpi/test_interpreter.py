@@ -160,3 +160,28 @@ def test_osi_and_predefined_objects() -> None:
                   + op(0x70, name("\\_REV"), LOCAL[2])
                   + ret(package(LOCAL[0], LOCAL[1], LOCAL[2])))
     assert evaluate(body) == (0xFFFFFFFFFFFFFFFF, 0, 2)
+
+
+def test_events_count_signals_and_mutexes_are_free() -> None:
+    body = (op(0x5B02, name("EVT0")) + op(0x5B01, name("MUT0"), b"\x00")
+            + method("TST", op(0x5B24, name("EVT0"))  # Signal
+                     + op(0x70, op(0x5B25, name("EVT0"), integer(0)), LOCAL[0])  # Wait: 0
+                     + op(0x70, op(0x5B25, name("EVT0"), integer(0)), LOCAL[1])  # timeout
+                     + op(0x70, op(0x5B23, name("MUT0"), b"\x00\x00"), LOCAL[2])  # Acquire: 0
+                     + op(0x5B27, name("MUT0"))
+                     + ret(package(LOCAL[0], LOCAL[1], LOCAL[2]))))
+    assert evaluate(body) == (0, 0xFFFFFFFFFFFFFFFF, 0)
+
+
+def test_loadtable_of_a_loaded_table_fails_like_acpiexec() -> None:
+    """acpiexec: LoadTable finds the table among those it was given, and loading it again
+    fails with AE_ALREADY_EXISTS; a table it was not given gives 0."""
+    def load_table(oem_table_id: str) -> bytes:
+        return op(0x5B1F, string("SSDT"), string("PYXEN "), string(oem_table_id), string(""),
+                  string(""), integer(0))
+    dsdt = (method("TST1", ret(load_table("TEST    ")))
+            + method("TST2", ret(load_table("NONE"))))
+    s = session(dsdt, 2, name_op("XXXX", integer(1)))
+    assert call(s, "\\TST2") == 0
+    with pytest.raises(Fault, match="AE_ALREADY_EXISTS"):
+        call(s, "\\TST1")

@@ -115,3 +115,10 @@ def test_eisa_id() -> None:
 
 def test_report_type() -> None:
     assert isinstance(evaluate_tables([("dsdt.dat", table(b""))]), FirmwareReport)
+
+
+def test_an_alias_of_a_processor_is_not_another_processor() -> None:
+    body = scope("\\_PR", processor("CPU0", 1, name_op("_PPC", integer(0)))
+                 + op(0x06, name("\\_PR.CPU0"), name("\\_PR.P000")))
+    report = evaluate_tables([("dsdt.dat", table(body))])
+    assert [cpu.path for cpu in report.processors] == ["\\_PR.CPU0"]
