@@ -88,6 +88,9 @@ def _region_io(it: Interpreter, unit: FieldUnit, first: int, count: int,
         raise Fault(f"field {unit.node.path} at byte {first:#x}+{count} is beyond region "
                     f"{region.node.path} of length {region.length:#x} (AE_AML_REGION_LIMIT)")
     address = region.address + first
+    if region.space == 1 and address + count - 1 > 0xFFFF:
+        # ACPICA AcpiHwValidateIoRequest: I/O ports end at 64K.
+        raise Fault(f"SystemIO port {address:#x}+{count} is above 64K (AE_LIMIT)")
     if data is not None:
         it.backend.write(region.space, address, data)
         return data
