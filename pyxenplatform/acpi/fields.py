@@ -83,7 +83,8 @@ def _region_io(it: Interpreter, unit: FieldUnit, first: int, count: int,
         raise Fault("field has no region")
     if unit.kind == "bank" and unit.bank is not None:
         it.store_node(unit.bank_value, unit.bank)
-    region_bounds(it, region)
+    if region.terms is not None:
+        region_bounds(it, region)
     if first + count > region.length:
         raise Fault(f"field {unit.node.path} at byte {first:#x}+{count} is beyond region "
                     f"{region.node.path} of length {region.length:#x} (AE_AML_REGION_LIMIT)")
@@ -95,7 +96,8 @@ def _region_io(it: Interpreter, unit: FieldUnit, first: int, count: int,
         it.backend.write(region.space, address, data)
         return data
     raw, label = it.backend.read(region.space, address, count)
-    it.note_read(region.node.path, region.space, address, count, label)
+    if it.reads is not None:
+        it.note_read(region.node.path, region.space, address, count, label)
     return raw
 
 
@@ -130,7 +132,9 @@ def read_field(it: Interpreter, unit: FieldUnit | BufferField) -> Any:
     first, count, shift = unit.span
     io = _index_io if unit.kind == "index" else _region_io
     raw = io(it, unit, first, count, None)
-    return _result(it, _bits_out(raw, shift, unit.bit_length), unit.bit_length)
+    bits = unit.bit_length
+    value = (int.from_bytes(raw, "little") >> shift) & ((1 << bits) - 1)
+    return value if bits <= it.width else _result(it, value, bits)
 
 
 def _as_bits(it: Interpreter, value: Any, bits: int) -> int:

@@ -91,8 +91,10 @@ class Interpreter(StoreMixin):
     """Holds the namespace, the loaded tables and the region backend."""
 
     def __init__(self, width: int, backend: RegionBackend) -> None:
-        from . import buffers, builtins, objects, operators, references  # register handlers
+        from . import buffers, builtins, fields, objects, operators, references  # handlers
         del buffers, objects, operators, references
+        self.read_field = fields.read_field
+        self.write_field = fields.write_field
         self.ns = Namespace()
         self.width = width
         self.mask = (1 << width) - 1
@@ -195,6 +197,10 @@ class Interpreter(StoreMixin):
         """Evaluate an operand as an Integer (implicit conversion)."""
         if type(term) is int:
             return int(term)
+        if term.op == LOCAL:
+            result = frame.locals[term.args[0]]
+            if type(result) is int:
+                return int(result)
         result = self.ev(term, frame)
         if type(result) is int:
             return int(result)
@@ -278,8 +284,7 @@ class Interpreter(StoreMixin):
         obj = node.obj
         t = type(obj)
         if t is FieldUnit or t is BufferField:
-            from .fields import read_field
-            return read_field(self, obj)
+            return self.read_field(self, obj)
         if t is Method:
             return self.call(node, [])
         if t is int or t is str or t is Buffer or t is Package:

@@ -8,7 +8,7 @@ field; to a Package only from a Package; to other object types, fails.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .convert import deref_index, to_buffer, to_integer, to_string
 from .parser import ARG, LOCAL, NAMEREF, opcode_name
@@ -17,7 +17,7 @@ from .values import Buffer, BufferField, FieldUnit, IndexRef, NodeRef, Package, 
     copy_value
 
 if TYPE_CHECKING:
-    from .interpreter import Frame, Interpreter
+    from .interpreter import Frame
 
 
 class StoreMixin:
@@ -25,6 +25,7 @@ class StoreMixin:
 
     width: int
     mask: int
+    write_field: Any
 
     def ev(self, term: Any, frame: Frame) -> Any:
         raise NotImplementedError
@@ -93,8 +94,7 @@ class StoreMixin:
         t = type(obj)
         value = deref_index(value)
         if t is FieldUnit or t is BufferField:
-            from .fields import write_field
-            write_field(cast("Interpreter", self), obj, value)
+            self.write_field(self, obj, value)
         elif t is int:
             node.obj = to_integer(value, self.width) & self.mask
         elif t is str:
