@@ -189,9 +189,22 @@ class Interpreter(StoreMixin):
         self.ops += len(terms)
         if self.ops > MAX_OPS:
             raise Fault(f"evaluation exceeded {MAX_OPS} AML operations")
-        ev = self.ev
+        handlers = self.handlers
         for term in terms:
-            ev(term, frame)
+            # ev() inlined: this loop is the interpreter's hottest path.
+            if type(term) is not Term:
+                continue  # a bare constant as a statement does nothing
+            handler = handlers.get(term.op)
+            if handler is None:
+                self.ev(term, frame)  # raises the located Fault
+            try:
+                handler(self, term, frame)  # type: ignore[misc]
+            except Fault as fault:
+                if fault.off is None:
+                    fault.locate(term.off, term.op, frame.table)
+                raise
+            except ConversionError as exc:
+                raise Fault(str(exc)).locate(term.off, term.op, frame.table) from None
 
     def integer(self, term: Any, frame: Frame) -> int:
         """Evaluate an operand as an Integer (implicit conversion)."""
@@ -201,16 +214,27 @@ class Interpreter(StoreMixin):
             result = frame.locals[term.args[0]]
             if type(result) is int:
                 return int(result)
-        result = self.ev(term, frame)
+        result = self.value(term, frame)
         if type(result) is int:
             return int(result)
-        if result is None:
-            raise Fault("operand has no value (uninitialized, or a method returned nothing)")
         return to_integer(result, self.width)
 
     def value(self, term: Any, frame: Frame) -> Any:
-        """Evaluate an operand that must have a value."""
-        result = self.ev(term, frame)
+        """Evaluate an operand that must have a value (ev() inlined, as in run())."""
+        t = type(term)
+        if t is int or t is str:
+            return term
+        handler = self.handlers.get(term.op)
+        if handler is None:
+            return self.ev(term, frame)
+        try:
+            result = handler(self, term, frame)
+        except Fault as fault:
+            if fault.off is None:
+                fault.locate(term.off, term.op, frame.table)
+            raise
+        except ConversionError as exc:
+            raise Fault(str(exc)).locate(term.off, term.op, frame.table) from None
         if result is None:
             raise Fault("operand has no value (uninitialized, or a method returned nothing)")
         return result
