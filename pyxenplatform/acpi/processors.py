@@ -200,15 +200,16 @@ class Session:
                     self.try_evaluate(device.children.get("_REG"), [3, 1])
 
     def _devices_with_id(self, scope: Node, hid: str) -> list[Node]:
-        """AcpiGetDevices: devices whose _HID or _CID is ``hid`` and whose _STA says present
-        or functioning; a device whose _HID fails hides its subtree."""
+        """AcpiGetDevices (nsxfeval.c AcpiNsGetDeviceCallback): devices whose _HID, else
+        _CID, is ``hid`` and whose _STA says present or functioning. A failing _HID/_CID
+        or _STA, or a matching device neither present nor functioning, hides its subtree."""
         found: list[Node] = []
         for node in list(scope.children.values()):
             if node.alias is None and object_type(node.obj) == T_DEVICE:
-                ids = self._ids(node)
-                if ids is None:
+                match = self._matches(node, hid)
+                if match is None:
                     continue
-                if hid in ids:
+                if match:
                     status = self.status(node)
                     if status is not None and (status < 0 or not status & 9):
                         continue
@@ -216,28 +217,21 @@ class Session:
             found.extend(self._devices_with_id(node, hid))
         return found
 
-    def _ids(self, node: Node) -> list[str] | None:
-        """The _HID and _CID strings of a device; None if _HID fails."""
-        ids: list[str] = []
+    def _matches(self, node: Node, hid: str) -> bool | None:
+        """Whether ``node``'s _HID (or, failing that, _CID) is ``hid``; None on failure."""
         for name in ("_HID", "_CID"):
             child = node.children.get(name)
             if child is None:
-                if name == "_HID":
-                    return ids
-                continue
+                return False
             try:
                 value = self.evaluate(child.target())
             except Fault:
-                if name == "_HID":
-                    return None
-                continue
-            values = value.items if type(value) is Package else [value]
-            for item in values:
-                if type(item) is int:
-                    ids.append(eisa_id(item))
-                elif type(item) is str:
-                    ids.append(item)
-        return ids
+                return None
+            items = value.items if type(value) is Package else [value]
+            ids = [eisa_id(v) if type(v) is int else v for v in items]
+            if hid in ids:
+                return True
+        return False
 
     def _init_devices(self, scope: Node, has_ini: set[int], sb: Node | None) -> None:
         """AcpiNsInitOneDevice over the namespace, pre-order."""
@@ -297,7 +291,7 @@ class Session:
             else None
         if type(uid) is str:
             try:
-                return int(uid, 0)
+                return uid_number(uid)
             except ValueError:
                 self.it.warn(f"{node.path}._UID {uid!r} is not a number")
                 return None
@@ -328,6 +322,17 @@ class Session:
         reads = tuple(RegionRead(*key) for key in it.reads)
         it.reads = None
         return result, reads
+
+
+def uid_number(text: str) -> int:
+    """A numeric string _UID as Linux reads it (acpi_dev_uid_to_integer: kstrtou64 base 0:
+    "0x" hex, a leading 0 octal, else decimal)."""
+    text = text.strip()
+    if text[:2].lower() == "0x":
+        return int(text[2:], 16)
+    if len(text) > 1 and text[0] == "0":
+        return int(text[1:], 8)
+    return int(text, 10)
 
 
 def eisa_id(value: int) -> str:
