@@ -52,25 +52,41 @@ class ZeroMemory:
             written[address + i] = byte
 
 
+# e820 types that are memory, never device registers (Linux /sys/firmware/memmap/*/type).
+READABLE_TYPES = frozenset({"System RAM", "ACPI Tables", "ACPI Non-volatile Storage"})
+
+
 class DevMem(ZeroMemory):
     """The running machine: SystemMemory from ``/dev/mem`` opened O_RDONLY, never written.
 
-    If ``/dev/mem`` cannot be read at an address (no root, CONFIG_STRICT_DEVMEM),
-    that read falls back to zeros and is labelled ``unreadable``.
+    Only addresses inside RAM, ACPI Tables or ACPI NVS ranges of the firmware memory map
+    (``/sys/firmware/memmap``) are read: a read of device registers (MMIO) can have side
+    effects, so those, and any read ``/dev/mem`` refuses (no root, CONFIG_STRICT_DEVMEM),
+    fall back to zeros labelled ``unreadable``.
     """
 
     label = "memory"
 
-    def __init__(self, path: str = "/dev/mem") -> None:
+    def __init__(self, path: str = "/dev/mem", memmap: str = "/sys/firmware/memmap") -> None:
         super().__init__()
         self.path = path
+        self.memmap = memmap
         self.fd: int | None = None
         self.failed = False
+        self.ranges: list[tuple[int, int]] | None = None
+
+    def _readable(self, address: int, length: int) -> bool:
+        if self.ranges is None:
+            self.ranges = _memory_ranges(self.memmap)
+        end = address + length - 1
+        return any(start <= address and end <= last for start, last in self.ranges)
 
     def base(self, space: int, address: int, length: int) -> tuple[bytes, str]:
         if space != SYSTEM_MEMORY:
             return bytes(length), "zeros"
         try:
+            if not self._readable(address, length):
+                raise OSError("not RAM, ACPI tables or ACPI NVS")
             if self.fd is None:
                 if self.failed:
                     raise OSError("unavailable")
@@ -88,3 +104,27 @@ class DevMem(ZeroMemory):
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+
+def _memory_ranges(memmap: str) -> list[tuple[int, int]]:
+    """(first, last) address of each memory-type range of the firmware memory map."""
+    ranges = []
+    try:
+        entries = os.listdir(memmap)
+    except OSError:
+        return []
+    for entry in entries[:4096]:
+        folder = os.path.join(memmap, entry)
+        try:
+            with open(os.path.join(folder, "type"), encoding="ascii") as f:
+                kind = f.read().strip()
+            if kind not in READABLE_TYPES:
+                continue
+            with open(os.path.join(folder, "start"), encoding="ascii") as f:
+                start = int(f.read().strip(), 16)
+            with open(os.path.join(folder, "end"), encoding="ascii") as f:
+                last = int(f.read().strip(), 16)
+        except (OSError, ValueError):
+            continue
+        ranges.append((start, last))
+    return ranges

@@ -19,10 +19,23 @@ def test_zero_memory_overlay() -> None:
     assert memory.read(1, 0x101, 1) == (b"\x00", "zeros")  # per address space
 
 
+def memmap(tmp_path: Path, *ranges: tuple[int, int, str]) -> str:
+    """A fake /sys/firmware/memmap."""
+    root = tmp_path / "memmap"
+    for i, (start, end, kind) in enumerate(ranges):
+        entry = root / str(i)
+        entry.mkdir(parents=True)
+        (entry / "start").write_text(f"{start:#x}\n")
+        (entry / "end").write_text(f"{end:#x}\n")
+        (entry / "type").write_text(kind + "\n")
+    return str(root)
+
+
 def test_devmem_reads_the_file_read_only_and_keeps_writes_inside(tmp_path: Path) -> None:
     image = tmp_path / "mem"
     image.write_bytes(bytes(range(256)) * 16)
-    memory = DevMem(str(image))
+    memory = DevMem(str(image), memmap(tmp_path, (0, 0xFFF, "System RAM"),
+                                       (1 << 40, (1 << 40) + 0xFF, "ACPI Non-volatile Storage")))
     assert memory.read(0, 0x10, 2) == (b"\x10\x11", "memory")
     memory.write(0, 0x10, b"\xff")
     assert memory.read(0, 0x10, 2) == (b"\xff\x11", "memory")
@@ -33,8 +46,19 @@ def test_devmem_reads_the_file_read_only_and_keeps_writes_inside(tmp_path: Path)
 
 
 def test_devmem_unavailable_falls_back_to_zeros(tmp_path: Path) -> None:
-    memory = DevMem(str(tmp_path / "absent"))
+    memory = DevMem(str(tmp_path / "absent"), memmap(tmp_path, (0, 0xFFF, "System RAM")))
     assert memory.read(0, 0, 4) == (bytes(4), "unreadable")
+
+
+def test_devmem_never_reads_device_registers(tmp_path: Path) -> None:
+    """MMIO reads can have side effects: only RAM, ACPI tables and NVS are read."""
+    image = tmp_path / "mem"
+    image.write_bytes(b"\x01" * 0x3000)
+    memory = DevMem(str(image), memmap(tmp_path, (0, 0xFFF, "System RAM"),
+                                       (0x1000, 0x1FFF, "Reserved")))
+    assert memory.read(0, 0x10, 1) == (b"\x01", "memory")
+    assert memory.read(0, 0x1010, 1) == (b"\x00", "unreadable")
+    assert memory.read(0, 0xFFE, 4) == (bytes(4), "unreadable")  # straddles into Reserved
 
 
 def test_reads_name_the_source_of_machine_values(tmp_path: Path) -> None:
@@ -44,7 +68,7 @@ def test_reads_name_the_source_of_machine_values(tmp_path: Path) -> None:
             + op(0x5B81) + pkg(name("GNVS") + b"\x01" + b"PPCV\x08")
             + scope("\\_PR", processor("CPU0", 0, method("_PPC", ret(name("\\PPCV")))
                                        + name_op("_PSD", package()))))
-    memory = DevMem(str(image))
+    memory = DevMem(str(image), memmap(tmp_path, (0, 0xFFFF, "ACPI Non-volatile Storage")))
     cpu = evaluate_tables([("dsdt.dat", table(body))], backend=memory).processors[0]
     assert cpu.objects["_PPC"] == 3
     assert [(r.region, r.source) for r in cpu.reads["_PPC"]] == [("\\GNVS", "memory")]
