@@ -47,8 +47,8 @@ def corpus_machines() -> list[str]:
 def machine_tables(machine: str) -> Path:
     """The folder of one corpus machine's acpixtract output, or skip/fail when absent."""
     folder = CORPUS / machine / "tables"
-    if not folder.is_dir():
-        need(f"needs the ACPI corpus at {CORPUS}")
+    if not folder.is_dir():  # like shared/reference in test_abi_layout: beside the checkout
+        pytest.skip(f"needs the ACPI corpus at {CORPUS}")
     return folder
 
 
