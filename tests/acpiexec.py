@@ -1,0 +1,401 @@
+"""ACPICA's ``acpiexec`` as the oracle of the AML reader (test-only; Debian ``acpica-tools``).
+
+:func:`run_oracle` loads a machine's DSDT and SSDTs into acpiexec (operation
+regions read as zeros: acpiexec's simulation, the same as ours from files),
+does the OSPM handshake of issue 8 and returns the ``--raw --json`` document
+of every processor, parsed from acpiexec's debugger output:
+
+1. run 1, ``namespace``: every ``Processor`` (ACPI id = its ProcessorID) and
+   every ``Device`` whose ``_HID`` is the String ``ACPI0007`` (ACPI id = its
+   ``_UID``), in namespace order; a ``_HID`` that is a Method costs one more
+   run to evaluate it;
+2. run 2, one script on stdin: ``_UID`` methods; then for every processor in
+   namespace order ``_PDC(Buffer{1, 1, caps})`` if it has one, else
+   ``_OSC(Intel processor UUID, 1, 2, Buffer{0, caps})``; ``namespace``
+   again (tables the handshake loads add objects); then ``_CST _CSD
+   _PCT _PSS _PSD _PPC _CPC _LPI`` of every processor, each present one
+   evaluated (an absent one is left out of the document).
+
+Values map as issue 8 part 6 says: Integer → number, String →
+``{"string": s}``, a Buffer holding one Generic Register descriptor (+ end
+tag) → its fields with ``"address": "0x…"``, another Buffer → ``{"buffer":
+hex}``, Package → list, no value → null, failure → ``{"error": "AE_…"}``.
+
+acpiexec facts this relies on (acpica-tools 20200925), found by running it:
+
+- ``-b "cmd; cmd"`` refuses a string longer than 511 bytes (the debugger's
+  line buffer) and then runs nothing, silently: commands go on stdin instead.
+  With stdin not a terminal, acpiexec echoes each command as ``- <command>``,
+  which is how the output is cut per command.
+- Errors and warnings (``ACPI Error``, ``Firmware Error``, the method
+  backtrace) go to stderr, values and ``Evaluation of X failed with status
+  AE_…`` to stdout; only stdout is parsed, so the two never interleave.
+- Evaluation goes through AcpiEvaluateObject, so ACPICA's predefined-name
+  checks and repairs (nsrepair.c, nsrepair2.c) shape what it prints, as they
+  shape what Linux sees: e.g. ``_PSS`` sorted by falling frequency, ``_CST``
+  entries with a bad type dropped and its count fixed.
+- Uninitialised Package elements print as ``[Null Object]`` (→ null); a
+  Package holding a ``RefOf`` fails with AE_TYPE ("unsupported Reference
+  Class"); a method returning ``RefOf(X)`` prints X's value; named objects
+  inside a static Package print as their values.
+- An endless ``While`` ends in AE_AML_LOOP_TIMEOUT after about ten seconds.
+- ``Package`` counts print in decimal, Buffer and String lengths in hex;
+  Buffers of up to 16 bytes print on the same line, longer ones below it.
+- An integer ``_HID`` is an EISA id (3 letters + 4 hex digits), so it can
+  never be ``ACPI0007``: only the String marks a processor Device.
+- A firmware ``Load`` from a zero-length region segfaults it (12-hp-proliant-
+  dl360-g5's ``_PDC``: "Operation Region [IST0] has zero length", then
+  ``Load``): the command it dies in is dropped, the script rerun without it,
+  and the command listed in :attr:`OracleResult.crashes`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OBJECTS = ("_CST", "_CSD", "_PCT", "_PSS", "_PSD", "_PPC", "_CPC", "_LPI")
+DEFAULT_CAPS = 0xBBF
+#: ToUUID("4077A616-290C-47BE-9EBD-D87058713953"), the Intel processor _OSC UUID, in AML byte order.
+INTEL_PROCESSOR_UUID = bytes.fromhex("16A677400C29BE479EBDD87058713953")
+TIMEOUT_SECONDS = 600.0
+
+JsonValue = object
+
+
+class OracleError(Exception):
+    """acpiexec is missing, crashed, or printed something this parser does not know."""
+
+
+@dataclass(frozen=True)
+class NamespaceEntry:
+    segments: tuple[str, ...]  # 4-character names from the root
+    kind: str                  # ACPICA type name: Processor, Device, Method, Integer...
+    detail: str                # the rest of the line: "ID 01 Len 06 ...", "= 0000...", 'Len 08 "x"'
+
+    @property
+    def command_path(self) -> str:
+        return "\\" + ".".join(self.segments)
+
+    @property
+    def path(self) -> str:
+        """As ACPICA prints it: trailing '_' of each segment dropped (``\\_PR.CPU0``)."""
+        return "\\" + ".".join(seg.rstrip("_") or "_" for seg in self.segments)
+
+
+@dataclass
+class OracleResult:
+    processors: list[dict[str, JsonValue]]
+    seconds: float                        # acpiexec's wall time, all runs
+    runs: int
+    transcripts: list[str] = field(default_factory=list)  # stdout of each run, for diagnosis
+    crashes: list[str] = field(default_factory=list)      # commands acpiexec died in, dropped
+
+
+def acpiexec_path() -> str | None:
+    return shutil.which("acpiexec")
+
+
+def run_acpiexec(files: Sequence[Path], commands: Sequence[str],
+                 timeout: float = TIMEOUT_SECONDS) -> tuple[list[str], str, float]:
+    """Run ``commands`` on ``files``: (each command's stdout, whole stdout, seconds).
+
+    Fewer sections than commands means acpiexec died (it segfaults on some
+    firmware ``Load`` calls): the last section is the command it died in.
+    """
+    exe = acpiexec_path()
+    if exe is None:
+        raise OracleError("acpiexec not found: apt-get install acpica-tools")
+    script = "".join(f"{command}\n" for command in commands) + "quit\n"
+    start = time.perf_counter()
+    try:
+        # -dt: no allocation tracking, only speed; everything else as Debian ships it.
+        done = subprocess.run([exe, "-dt", *map(str, files)], input=script,
+                              capture_output=True, text=True, errors="replace",
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise OracleError(f"acpiexec did not finish in {timeout:g} s") from None
+    seconds = time.perf_counter() - start
+    return split_by_command(done.stdout, commands), done.stdout, seconds
+
+
+def split_by_command(stdout: str, commands: Sequence[str]) -> list[str]:
+    """The output of each command, cut at acpiexec's ``- <command>`` echo lines."""
+    sections: list[list[str]] = []
+    expected = iter(commands)
+    want = next(expected, None)
+    for line in stdout.splitlines():
+        if want is not None and line == f"- {want}":
+            sections.append([])
+            want = next(expected, None)
+        elif sections:
+            sections[-1].append(line)
+    return ["\n".join(lines) for lines in sections]
+
+
+_NS_LINE = re.compile(r"\s*(\d+)\s+(\S{4}) (\w+)\s+0x[0-9a-fA-F]+ [0-9A-Fa-f]{3} ?(.*)")
+
+
+def parse_namespace(text: str) -> list[NamespaceEntry]:
+    """The ``namespace`` dump as entries in namespace order, with full paths."""
+    entries: list[NamespaceEntry] = []
+    stack: list[str] = []
+    for line in text.splitlines():
+        match = _NS_LINE.fullmatch(line)
+        if match is None:
+            continue
+        depth = int(match.group(1))
+        if depth > len(stack):
+            raise OracleError(f"namespace dump skips a level at: {line}")
+        del stack[depth:]
+        stack.append(match.group(2))
+        entries.append(NamespaceEntry(tuple(stack), match.group(3), match.group(4).strip()))
+    return entries
+
+
+@dataclass
+class Processor:
+    entry: NamespaceEntry
+    acpi_id: int | None = None
+    uid_command: str | None = None  # set when _UID must be evaluated
+    children: dict[str, NamespaceEntry] = field(default_factory=dict)
+
+
+def _children(entries: list[NamespaceEntry]) -> dict[tuple[str, ...], dict[str, NamespaceEntry]]:
+    out: dict[tuple[str, ...], dict[str, NamespaceEntry]] = {}
+    for entry in entries:
+        out.setdefault(entry.segments[:-1], {})[entry.segments[-1]] = entry
+    return out
+
+
+def _inline(entry: NamespaceEntry) -> JsonValue | None:
+    """The value a ``namespace`` line shows for an Integer or String; None otherwise."""
+    if entry.kind == "Integer" and (m := re.match(r"= ([0-9A-Fa-f]+)", entry.detail)):
+        return int(m.group(1), 16)
+    if entry.kind == "String" and (m := re.match(r'Len [0-9A-Fa-f]+ "(.*)"$', entry.detail)):
+        return {"string": m.group(1)}
+    return None
+
+
+def find_processors(files: Sequence[Path], entries: list[NamespaceEntry],
+                    result: OracleResult) -> list[Processor]:
+    """Processor objects and ACPI0007 Devices in namespace order (evaluating method _HIDs)."""
+    kids = _children(entries)
+    candidates: list[Processor] = []
+    hid_methods: list[Processor] = []
+    for entry in entries:
+        own = kids.get(entry.segments, {})
+        if entry.kind == "Processor":
+            m = re.match(r"ID ([0-9A-Fa-f]+)", entry.detail)
+            if m is None:
+                raise OracleError(f"no ProcessorID in: {entry.detail}")
+            candidates.append(Processor(entry, int(m.group(1), 16), children=own))
+        elif entry.kind == "Device" and "_HID" in own:
+            cpu = Processor(entry, children=own)
+            hid = own["_HID"]
+            if hid.kind == "Method":
+                hid_methods.append(cpu)
+                candidates.append(cpu)
+            elif _inline(hid) == {"string": "ACPI0007"}:
+                candidates.append(cpu)
+    if hid_methods:
+        commands = [f"evaluate {c.children['_HID'].command_path}" for c in hid_methods]
+        sections = _run(result, files, commands)
+        if len(sections) != len(commands):
+            raise OracleError("acpiexec died evaluating _HID: " + result.transcripts[-1][-2000:])
+        not_cpu = {id(c) for c, s in zip(hid_methods, sections)
+                   if evaluation_value(s) != {"string": "ACPI0007"}}
+        candidates = [c for c in candidates if id(c) not in not_cpu]
+    for cpu in candidates:
+        if cpu.acpi_id is None:
+            uid = cpu.children.get("_UID")
+            value = _inline(uid) if uid is not None else None
+            if isinstance(value, int):
+                cpu.acpi_id = value
+            elif uid is not None:
+                cpu.uid_command = f"evaluate {uid.command_path}"
+    return candidates
+
+
+def _hex_bytes(data: bytes) -> str:
+    return " ".join(f"{b:02X}" for b in data)
+
+
+def handshake_command(cpu: Processor, caps: int) -> str | None:
+    """``_PDC(Buffer{1, 1, caps})``, else ``_OSC(UUID, 1, 2, Buffer{0, caps})``, else None."""
+    if "_PDC" in cpu.children:
+        pdc = struct.pack("<III", 1, 1, caps)
+        return f"evaluate {cpu.children['_PDC'].command_path} ({_hex_bytes(pdc)})"
+    if "_OSC" in cpu.children:
+        osc = cpu.children["_OSC"].command_path
+        return (f"evaluate {osc} ({_hex_bytes(INTEL_PROCESSOR_UUID)}) 1 2 "
+                f"({_hex_bytes(struct.pack('<II', 0, caps))})")
+    return None
+
+
+def run_oracle(files: Sequence[Path], *, caps: int = DEFAULT_CAPS) -> OracleResult:
+    """The raw JSON processors acpiexec computes for ``files`` (DSDT first, then SSDTs)."""
+    result = OracleResult([], 0.0, 0)
+    sections = _run(result, files, ["namespace"])
+    if len(sections) != 1:
+        raise OracleError("acpiexec died loading the tables: " + result.transcripts[-1][-2000:])
+    cpus = find_processors(files, parse_namespace(sections[0]), result)
+    commands = [c.uid_command for c in cpus if c.uid_command]
+    commands += [cmd for c in cpus if (cmd := handshake_command(c, caps))]
+    commands.append("namespace")
+    evaluations = [(c, name, f"evaluate {c.entry.command_path}.{name}")
+                   for c in cpus for name in OBJECTS]
+    commands += [cmd for _, _, cmd in evaluations]
+    by_command = _run_surviving_crashes(result, files, commands)
+    present = {e.segments for e in parse_namespace(by_command["namespace"])}
+    for cpu in cpus:
+        if cpu.uid_command:
+            cpu.acpi_id = _uid_integer(evaluation_value(by_command[cpu.uid_command]))
+        objects: dict[str, JsonValue] = {}
+        for _, name, command in (e for e in evaluations if e[0] is cpu):
+            if cpu.entry.segments + (name,) in present:
+                objects[name] = evaluation_value(by_command[command])
+        result.processors.append({"path": cpu.entry.path, "acpi_id": cpu.acpi_id,
+                                  "objects": objects})
+    return result
+
+
+def _run(result: OracleResult, files: Sequence[Path], commands: Sequence[str]) -> list[str]:
+    sections, stdout, seconds = run_acpiexec(files, commands)
+    result.runs += 1
+    result.seconds += seconds
+    result.transcripts.append(stdout)
+    return sections
+
+
+def _run_surviving_crashes(result: OracleResult, files: Sequence[Path],
+                           commands: list[str]) -> dict[str, str]:
+    """Each command's output; a command acpiexec dies in is dropped (noted in ``crashes``)
+    and the script rerun without it, so one crash costs one object, not the machine."""
+    crashed = 'Evaluation of X failed with status AE_ACPIEXEC_CRASHED'
+    outputs: dict[str, str] = {}
+    while True:
+        sections = _run(result, files, commands)
+        if len(sections) == len(commands):
+            outputs.update(zip(commands, sections))
+            return outputs
+        if not sections or commands[len(sections) - 1] == "namespace":
+            raise OracleError("acpiexec died: " + result.transcripts[-1][-2000:])
+        culprit = commands[len(sections) - 1]
+        result.crashes.append(culprit)
+        outputs[culprit] = crashed
+        commands = [c for c in commands if c != culprit]
+
+
+def _uid_integer(value: JsonValue) -> int | None:
+    """A _UID as an ACPI id: an Integer, or a String holding a number (Linux acpi_dev_uid_to_integer)."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("string"), str):
+        try:
+            return int(str(value["string"]), 0)
+        except ValueError:
+            return None
+    return None
+
+
+_RETURNED = re.compile(r"Evaluation of \S+ returned object")
+_NO_OBJECT = re.compile(r"No object was returned from evaluation of \S+")
+_FAILED = re.compile(r"Evaluation of \S+ failed with status (\w+)")
+
+
+def evaluation_value(section: str) -> JsonValue:
+    """The JSON value of one ``evaluate`` command's stdout."""
+    lines = section.splitlines()
+    for index, line in enumerate(lines):
+        if _RETURNED.match(line):
+            value, _ = parse_value(lines, index + 1)
+            return value
+        if _NO_OBJECT.match(line):
+            return None
+        if failed := _FAILED.match(line):
+            return {"error": failed.group(1)}
+    raise OracleError(f"no result in acpiexec's output: {section[-1000:]}")
+
+
+_INTEGER = re.compile(r"\s*\[Integer\] = ([0-9A-Fa-f]+)\s*")
+_STRING = re.compile(r'\s*\[String\] Length [0-9A-Fa-f]+ = "(.*)"\s*')
+_BUFFER = re.compile(r"\s*\[Buffer\] Length ([0-9A-Fa-f]+) =(.*)")
+_PACKAGE = re.compile(r"\s*\[Package\] Contains (\d+) Elements:\s*")
+_NULL = re.compile(r"\s*\[Null Object\].*")
+_REFERENCE = re.compile(r"\s*\[Object Reference\] = ?(.*)")
+_OTHER = re.compile(r"\s*\[([\w ]+)\]\s*")
+_DUMP_ROW = re.compile(r"\s*[0-9A-Fa-f]{4,8}: ((?:[0-9A-Fa-f]{2} )+)\s*//.*")
+
+
+def parse_value(lines: list[str], index: int) -> tuple[JsonValue, int]:
+    """One value starting at ``lines[index]``: (JSON value, index after it)."""
+    if index >= len(lines):
+        raise OracleError("acpiexec's output ends inside a value")
+    line = lines[index]
+    if m := _INTEGER.fullmatch(line):
+        return int(m.group(1), 16), index + 1
+    if m := _STRING.fullmatch(line):
+        return {"string": _unescape(m.group(1))}, index + 1
+    if m := _BUFFER.fullmatch(line):
+        return _parse_buffer(lines, index, int(m.group(1), 16), m.group(2))
+    if m := _PACKAGE.fullmatch(line):
+        items: list[JsonValue] = []
+        index += 1
+        for _ in range(int(m.group(1))):
+            item, index = parse_value(lines, index)
+            items.append(item)
+        return items, index
+    if _NULL.fullmatch(line):
+        return None, index + 1
+    if m := _REFERENCE.fullmatch(line):
+        return {"reference": m.group(1).strip()}, index + 1
+    if m := _OTHER.fullmatch(line):
+        return {"object": m.group(1)}, index + 1
+    raise OracleError(f"unknown value line in acpiexec's output: {line!r}")
+
+
+def _parse_buffer(lines: list[str], index: int, length: int,
+                  rest: str) -> tuple[JsonValue, int]:
+    data = bytearray()
+    if m := _DUMP_ROW.fullmatch(rest):
+        data += bytes.fromhex(m.group(1))
+    index += 1
+    while len(data) < length:
+        if index >= len(lines) or not (m := _DUMP_ROW.fullmatch(lines[index])):
+            raise OracleError(f"Buffer of {length} bytes ends after {len(data)}")
+        data += bytes.fromhex(m.group(1))
+        index += 1
+    if len(data) != length:
+        raise OracleError(f"Buffer of {length} bytes shows {len(data)}")
+    return buffer_json(bytes(data)), index
+
+
+def buffer_json(data: bytes) -> JsonValue:
+    """A Generic Register descriptor (ACPI 6.5 §6.4.3.7), alone or with an end tag, as its
+    fields; any other Buffer as hex."""
+    if (len(data) in (15, 17) and data[0] == 0x82 and data[1:3] == b"\x0c\x00"
+            and (len(data) == 15 or data[15] == 0x79)):
+        space, width, offset, access, address = struct.unpack_from("<BBBBQ", data, 3)
+        return {"space_id": space, "bit_width": width, "bit_offset": offset,
+                "access_size": access, "address": f"{address:#x}"}
+    return {"buffer": data.hex()}
+
+
+def _unescape(text: str) -> str:
+    """Undo AcpiUtPrintString's escapes (\\" \\\\ \\n \\xNN...)."""
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        return chr(int(code[1:], 16)) if len(code) == 3 else _ESCAPES.get(code, code)
+
+    return re.sub(r"\\(x[0-9A-Fa-f]{2}|.)", one, text)
+
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b",
+            "f": "\f", "v": "\v"}
