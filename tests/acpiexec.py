@@ -19,14 +19,21 @@ of every processor, parsed from acpiexec's debugger output:
 Values map as issue 8 part 6 says: Integer → number, String →
 ``{"string": s}``, a Buffer holding one Generic Register descriptor (+ end
 tag) → its fields with ``"address": "0x…"``, another Buffer → ``{"buffer":
-hex}``, Package → list, no value → null, failure → ``{"error": "AE_…"}``.
+hex}``, Package → list, no value → null, failure → ``{"error": "AE_…"}``, a
+reference to a named object (a Device in a Package) → ``{"reference": "DEV0",
+"type": "Device"}``.
 
 acpiexec facts this relies on (acpica-tools 20200925), found by running it:
 
-- ``-b "cmd; cmd"`` refuses a string longer than 511 bytes (the debugger's
-  line buffer) and then runs nothing, silently: commands go on stdin instead.
-  With stdin not a terminal, acpiexec echoes each command as ``- <command>``,
-  which is how the output is cut per command.
+- ``-b "cmd; cmd"`` runs nothing, silently, once the string is longer than
+  the debugger's line buffer (a few hundred bytes): commands go on stdin
+  instead. With stdin not a terminal, acpiexec echoes each command as
+  ``- <command>``, which is how the output is cut per command; its other
+  threads (notify handlers) sometimes print a newline between the ``- ``
+  prompt and the command, so the cut accepts that too.
+- Firmware ``Sleep``/``Stall`` really sleep in acpiexec, and an endless
+  ``While`` runs until its loop timeout: on some machines most of acpiexec's
+  time is spent waiting.
 - Errors and warnings (``ACPI Error``, ``Firmware Error``, the method
   backtrace) go to stderr, values and ``Evaluation of X failed with status
   AE_…`` to stdout; only stdout is parsed, so the two never interleave.
@@ -41,6 +48,8 @@ acpiexec facts this relies on (acpica-tools 20200925), found by running it:
 - An endless ``While`` ends in AE_AML_LOOP_TIMEOUT after about ten seconds.
 - ``Package`` counts print in decimal, Buffer and String lengths in hex;
   Buffers of up to 16 bytes print on the same line, longer ones below it.
+- ``iasl`` 20200925 segfaults compiling a reserved name's static Package that
+  names a Device (``Name (_CSD, Package () { DEV1, 3 })``).
 - An integer ``_HID`` is an EISA id (3 letters + 4 hex digits), so it can
   never be ``ACPI0007``: only the String marks a processor Device.
 - A firmware ``Load`` from a zero-length region segfaults it (12-hp-proliant-
@@ -96,6 +105,8 @@ class OracleResult:
     runs: int
     transcripts: list[str] = field(default_factory=list)  # stdout of each run, for diagnosis
     crashes: list[str] = field(default_factory=list)      # commands acpiexec died in, dropped
+    run_seconds: list[float] = field(default_factory=list)  # each run's wall time; the last
+    #   run alone loads, handshakes and evaluates everything (what an OS would do)
 
 
 def acpiexec_path() -> str | None:
@@ -126,17 +137,27 @@ def run_acpiexec(files: Sequence[Path], commands: Sequence[str],
 
 
 def split_by_command(stdout: str, commands: Sequence[str]) -> list[str]:
-    """The output of each command, cut at acpiexec's ``- <command>`` echo lines."""
-    sections: list[list[str]] = []
-    expected = iter(commands)
-    want = next(expected, None)
-    for line in stdout.splitlines():
-        if want is not None and line == f"- {want}":
-            sections.append([])
-            want = next(expected, None)
-        elif sections:
-            sections[-1].append(line)
-    return ["\n".join(lines) for lines in sections]
+    """The output of each command, cut at acpiexec's echo of it.
+
+    The echo is ``- <command>``, but acpiexec's other threads (notify
+    handlers, GPE and timer output) can slip a newline between the ``- ``
+    prompt and the command, or text before the prompt: both are accepted.
+    """
+    sections: list[str] = []
+    position = 0
+    previous_end: int | None = None
+    for command in commands:
+        echo = re.compile(r"^.*?- \n?" + re.escape(command) + r"$", re.MULTILINE)
+        match = echo.search(stdout, position)
+        if match is None:
+            break
+        if previous_end is not None:
+            sections.append(stdout[previous_end:match.start()])
+        previous_end = position = match.end()
+    if previous_end is not None:
+        quit_at = re.compile(r"^.*?- \n?quit$", re.MULTILINE).search(stdout, previous_end)
+        sections.append(stdout[previous_end:quit_at.start() if quit_at else len(stdout)])
+    return sections
 
 
 _NS_LINE = re.compile(r"\s*(\d+)\s+(\S{4}) (\w+)\s+0x[0-9a-fA-F]+ [0-9A-Fa-f]{3} ?(.*)")
@@ -270,6 +291,7 @@ def _run(result: OracleResult, files: Sequence[Path], commands: Sequence[str]) -
     sections, stdout, seconds = run_acpiexec(files, commands)
     result.runs += 1
     result.seconds += seconds
+    result.run_seconds.append(seconds)
     result.transcripts.append(stdout)
     return sections
 
@@ -282,6 +304,8 @@ def _run_surviving_crashes(result: OracleResult, files: Sequence[Path],
     outputs: dict[str, str] = {}
     while True:
         sections = _run(result, files, commands)
+        if len(sections) < len(commands) and "Segmentation Fault" not in result.transcripts[-1]:
+            sections = _run(result, files, commands)  # garbled, not dead: once more
         if len(sections) == len(commands):
             outputs.update(zip(commands, sections))
             return outputs
@@ -329,7 +353,8 @@ _STRING = re.compile(r'\s*\[String\] Length [0-9A-Fa-f]+ = "(.*)"\s*')
 _BUFFER = re.compile(r"\s*\[Buffer\] Length ([0-9A-Fa-f]+) =(.*)")
 _PACKAGE = re.compile(r"\s*\[Package\] Contains (\d+) Elements:\s*")
 _NULL = re.compile(r"\s*\[Null Object\].*")
-_REFERENCE = re.compile(r"\s*\[Object Reference\] = ?(.*)")
+# "[Object Reference] = 0x55d0... <Node>            Name DEV0 Device" (AcpiDbDisplayInternalObject)
+_REFERENCE = re.compile(r"\s*\[Object Reference\] = .*?Name (\S{4}) (\w+)\s*")
 _OTHER = re.compile(r"\s*\[([\w ]+)\]\s*")
 _DUMP_ROW = re.compile(r"\s*[0-9A-Fa-f]{4,8}: ((?:[0-9A-Fa-f]{2} )+)\s*//.*")
 
@@ -355,7 +380,7 @@ def parse_value(lines: list[str], index: int) -> tuple[JsonValue, int]:
     if _NULL.fullmatch(line):
         return None, index + 1
     if m := _REFERENCE.fullmatch(line):
-        return {"reference": m.group(1).strip()}, index + 1
+        return {"reference": m.group(1), "type": m.group(2)}, index + 1
     if m := _OTHER.fullmatch(line):
         return {"object": m.group(1)}, index + 1
     raise OracleError(f"unknown value line in acpiexec's output: {line!r}")
@@ -378,10 +403,10 @@ def _parse_buffer(lines: list[str], index: int, length: int,
 
 
 def buffer_json(data: bytes) -> JsonValue:
-    """A Generic Register descriptor (ACPI 6.5 §6.4.3.7), alone or with an end tag, as its
-    fields; any other Buffer as hex."""
-    if (len(data) in (15, 17) and data[0] == 0x82 and data[1:3] == b"\x0c\x00"
-            and (len(data) == 15 or data[15] == 0x79)):
+    """A Generic Register descriptor (ACPI 6.5 §6.4.3.7) followed by an end tag (§6.4.2.9),
+    as Register() compiles, as its fields; any other Buffer as hex."""
+    if (len(data) == 17 and data[0] == 0x82 and data[1:3] == b"\x0c\x00"
+            and data[15] == 0x79):
         space, width, offset, access, address = struct.unpack_from("<BBBBQ", data, 3)
         return {"space_id": space, "bit_width": width, "bit_offset": offset,
                 "access_size": access, "address": f"{address:#x}"}

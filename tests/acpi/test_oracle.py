@@ -80,6 +80,15 @@ def test_every_value_form_of_captured_output() -> None:
     ]
 
 
+def test_echo_split_by_another_thread_still_cuts() -> None:
+    """acpiexec's notify/GPE threads can print between the ``- `` prompt and the command."""
+    garbled = CAPTURED.replace("- evaluate \\RT\n", "- \nevaluate \\RT\n").replace(
+        "- evaluate \\FAIL\n", "[AcpiExec] Received a Notify - evaluate \\FAIL\n")
+    assert garbled != CAPTURED
+    assert acpiexec.split_by_command(garbled, COMMANDS) == \
+        acpiexec.split_by_command(CAPTURED, COMMANDS)
+
+
 def test_a_died_acpiexec_gives_fewer_sections() -> None:
     cut = CAPTURED[:CAPTURED.index("- evaluate \\NORT")] + "\nACPI Exec: Segmentation Fault\n"
     assert len(acpiexec.split_by_command(cut, COMMANDS)) == 3
@@ -89,11 +98,15 @@ def test_register_buffers() -> None:
     register = {"space_id": 1, "bit_width": 0x10, "bit_offset": 8, "access_size": 1,
                 "address": "0x414"}
     descriptor = "820c0001100801" + "1404000000000000"
-    assert acpiexec.buffer_json(bytes.fromhex(descriptor)) == register
     assert acpiexec.buffer_json(bytes.fromhex(descriptor + "7900")) == register
-    for other in (descriptor + "7800", descriptor + "79", descriptor + "790000",
-                  "820d00" + descriptor[6:] + "00", "8a0c00" + descriptor[6:]):
+    for other in (descriptor, descriptor + "7800", descriptor + "79", descriptor + "790000",
+                  "820d00" + descriptor[6:] + "7900", "8a0c00" + descriptor[6:] + "7900"):
         assert acpiexec.buffer_json(bytes.fromhex(other)) == {"buffer": other}
+
+
+def test_reference_elements() -> None:
+    line = "    [Object Reference] = 0x55d0c3d0 <Node>            Name DEV0 Device"
+    assert acpiexec.parse_value([line], 0) == ({"reference": "DEV0", "type": "Device"}, 1)
 
 
 def test_namespace_dump_gives_paths_types_and_ids() -> None:
