@@ -15,7 +15,11 @@ Prints each figure with its target and PASS/FAIL; exits 1 if any FAILs.
     each upload and a 4,096-CPU table as ratios to a hand-packed floor
     measured in the same run;
 (f) wall time of ``check`` and of an upload command beside ``python3 -c pass``,
-    and the modules ``check`` imports.
+    and the modules ``check`` imports;
+(g) the AML reader on each corpus machine (``../shared/acpi-corpus``): load +
+    handshake + evaluate every processor, beside ACPICA's acpiexec doing the
+    same on the same tables in the same run (its last oracle run: one process
+    that loads, handshakes and evaluates), and the whole corpus.
 """
 
 from __future__ import annotations
@@ -318,6 +322,37 @@ def bench_command_start(build: Path) -> None:
            " ".join(heavy))
 
 
+CORPUS = ROOT.parent / "shared" / "acpi-corpus"
+
+
+def bench_aml_corpus() -> None:
+    from pyxenplatform.acpi import read_firmware
+    from pyxenplatform.acpi.tables import load_tables
+    from tests import acpiexec
+    machines = sorted(p.name for p in CORPUS.glob("*/tables/dsdt.dat") for p in [p.parent.parent])
+    print(f"(g) AML reader: load + _PDC/_OSC + 8 objects of every processor, per corpus machine "
+          f"({len(machines)}), best of 3, beside acpiexec (one run) on the same tables")
+    if not machines or acpiexec.acpiexec_path() is None:
+        print(f"  skipped: needs {CORPUS} and acpiexec (acpica-tools)")
+        return
+    ours_total = theirs_total = 0.0
+    for machine in machines:
+        folder = CORPUS / machine / "tables"
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            report_ = read_firmware(folder, pdc=0xBBF)
+            best = min(best, time.perf_counter() - start)
+        oracle = acpiexec.run_oracle([folder / t.source for t in load_tables(folder)])
+        theirs = oracle.run_seconds[-1]
+        ours_total += best
+        theirs_total += theirs
+        report(f"{machine} ours / acpiexec", best / theirs, "x", 1.0,
+               f"{best * 1e3:.0f} ms vs {theirs * 1e3:.0f} ms, "
+               f"{len(report_.processors)} processors")
+    report("whole corpus, ours", ours_total, "s", 5.0, f"acpiexec {theirs_total:.2f} s")
+
+
 def main() -> int:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"pyxenplatform benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs "
@@ -329,6 +364,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pyxenplatform-bench-") as build:
         bench_hot_path(Path(build))
         bench_command_start(Path(build))
+    bench_aml_corpus()
     failed = results.count(False)
     print(f"{len(results) - failed}/{len(results)} PASS")
     return 1 if failed else 0
