@@ -52,6 +52,11 @@ xen_ulong_t = c_uint64
 
 # ---------------------------------------------------------------- xen.h
 __HYPERVISOR_platform_op = 7
+__HYPERVISOR_xen_version = 17
+
+# ------------------------------------------------------------ version.h
+# XENVER_version: no argument; the result is (major << 16) | minor.
+XENVER_version = 0
 
 # ------------------------------------------------------------ guest handles
 
@@ -1036,6 +1041,24 @@ class xenpf_ucode_revision(Structure):
     revision: int
 
 
+XENPF_microcode_update2 = 66  # Xen 4.20 and newer
+
+
+class xenpf_microcode_update2(Structure):
+    _fields_ = [
+        ("flags", c_uint32),
+        ("length", c_uint32),
+        ("data", XEN_GUEST_HANDLE_const_void),
+    ]
+    flags: int
+    length: int
+    data: XEN_GUEST_HANDLE_const_void
+
+
+# xenpf_microcode_update2.flags: skip the microcode version check.
+XENPF_UCODE_FORCE = 1
+
+
 class xen_platform_op_u(Union):
     _fields_ = [
         ("settime", xenpf_settime),
@@ -1062,6 +1085,7 @@ class xen_platform_op_u(Union):
         ("symdata", xenpf_symdata),
         ("dom0_console", dom0_vga_console_info),
         ("ucode_revision", xenpf_ucode_revision),
+        ("microcode2", xenpf_microcode_update2),
         ("pad", c_uint8 * 128),
     ]
     settime: xenpf_settime64
@@ -1088,6 +1112,7 @@ class xen_platform_op_u(Union):
     symdata: xenpf_symdata
     dom0_console: dom0_vga_console_info
     ucode_revision: xenpf_ucode_revision
+    microcode2: xenpf_microcode_update2
     pad: ctypes.Array[c_uint8]
 
 

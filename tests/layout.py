@@ -19,12 +19,15 @@ from typing import Any, TypeGuard
 from pyxenplatform import abi
 
 HEADER = Path("/usr/include/xen/platform.h")
+# Xen 4.21.2's platform.h (identical in 4.22.0), committed: no Debian libxen-dev has it.
+HEADER_4_21 = Path(__file__).parent / "data" / "xen-4.21.2" / "platform.h"
 # Members that exist only in Xen releases newer than the header being compiled:
 # the C side guards them with the macro that arrived with them.
 NEWER = {
     "u.dom0_console": "XENPF_get_dom0_console",
     "u.ucode_revision": "XENPF_get_ucode_revision",
     "u.cppc_data": "XEN_PM_CPPC",
+    "u.microcode2": "XENPF_microcode_update2",
 }
 # Tags named in the header that are not structs of platform.h itself.
 EXTRA_TAGS = ("dom0_vga_console_info",)
@@ -126,13 +129,32 @@ def _c_bitfield(ct: str, tag: str, path: str) -> str:
     )
 
 
-def gcc_table(tags: list[str], workdir: Path, cc: str = "cc") -> list[str]:
-    """Compile and run :func:`c_program`; its output lines."""
+def overlay_include(workdir: Path) -> Path:
+    """An include directory whose ``xen/platform.h`` is Xen 4.21.2's and whose
+    other ``xen/*`` are the installed headers (4.21 changed none of the types
+    platform.h uses from them): pass it as ``-I`` to compile against 4.21."""
+    root = workdir / "xen-4.21-include"
+    xen = root / "xen"
+    xen.mkdir(parents=True, exist_ok=True)
+    for entry in HEADER.parent.iterdir():
+        link = xen / entry.name
+        if entry.name != "platform.h" and not link.exists():
+            link.symlink_to(entry)
+    (xen / "platform.h").write_bytes(HEADER_4_21.read_bytes())
+    return root
+
+
+def gcc_table(tags: list[str], workdir: Path, cc: str = "cc",
+              include: Path | None = None) -> list[str]:
+    """Compile and run :func:`c_program` (with ``include`` first on the include
+    path, if given); its output lines."""
     src = workdir / "layout.c"
     exe = workdir / "layout"
     src.write_text(c_program(tags))
     # __XEN_TOOLS__ selects the current interface, as Xen's tools compile it.
     cmd = [cc, "-D__XEN_TOOLS__", "-Wall", "-Werror", "-o", str(exe), str(src)]
+    if include is not None:
+        cmd[1:1] = ["-I", str(include)]
     subprocess.run(cmd, check=True)
     result = subprocess.run([str(exe)], check=True, capture_output=True, text=True)
     return result.stdout.splitlines()

@@ -151,3 +151,93 @@ def test_constants_match_the_header() -> None:
         assert getattr(abi, name) == eval(literal), name  # literals only, from the header
         checked += 1
     assert checked > 40
+
+
+# ------------------------------------------------------------- Xen 4.21 / 4.22
+# The newest platform.h (4.21.2 = 4.22.0) has everything abi mirrors, so here
+# nothing is excluded as "newer": every struct, every member, nested ones too.
+GOLDEN_4_21 = Path(__file__).parent / "data" / "platform-layout-xen-4.21-x86_64.golden"
+PAHOLE_4_21 = PAHOLE.parent / "platform-layout-x86_64-xen-4.21.txt"
+
+
+def tags_4_21() -> list[str]:
+    return layout.header_tags(layout.HEADER_4_21.read_text()) + list(layout.EXTRA_TAGS)
+
+
+def test_every_struct_of_the_4_21_header_is_mirrored() -> None:
+    assert [tag for tag in tags_4_21() if not hasattr(abi, tag)] == []
+    assert "xenpf_microcode_update2" in tags_4_21() and "xen_processor_cppc" in tags_4_21()
+
+
+def test_4_21_golden_table_matches_ctypes_whole() -> None:
+    assert sorted(layout.ctypes_table(tags_4_21())) == GOLDEN_4_21.read_text().splitlines()
+
+
+def test_gcc_on_the_4_21_header_matches_ctypes(tmp_path: Path) -> None:
+    cc = need_gcc_and_header()
+    include = layout.overlay_include(tmp_path)
+    gcc = layout.gcc_table(tags_4_21(), tmp_path, cc, include)
+    assert sorted(gcc) == sorted(layout.ctypes_table(tags_4_21()))
+    assert sorted(gcc) == GOLDEN_4_21.read_text().splitlines()
+
+
+def _pahole_tree(text: str) -> dict[str, dict[str, tuple[int, int]]]:
+    """Every struct of a pahole dump: member path (nested anonymous structs and
+    unions joined with dots, as ``layout.members`` names them) -> (offset,
+    size), offsets from the start of the outer struct; "" -> (0, sizeof)."""
+    leaf = re.compile(r"^\t+(?:.+?)\b(\w+)(?:\[\d+\])*(?::\d+)?;\s+/\*\s+(\d+)(?::\s*\d+)?\s+(\d+)\s+\*/")
+    close = re.compile(r"^\t+\}\s*(\w+);\s+/\*\s+(\d+)\s+(\d+)\s+\*/")
+    structs: dict[str, dict[str, tuple[int, int]]] = {}
+    tag = ""
+    stack: list[dict[str, tuple[int, int]]] = []
+    for line in text.splitlines():
+        if m := re.match(r"^(?:struct|union) (\w+) \{", line):
+            tag, stack = m.group(1), [{}]
+        elif re.match(r"^\t+(?:struct|union) \{", line):
+            stack.append({})
+        elif (m := close.match(line)) and len(stack) > 1:
+            inner = stack.pop()
+            name = m.group(1)
+            stack[-1][name] = (int(m.group(2)), int(m.group(3)))
+            stack[-1].update({f"{name}.{k}": v for k, v in inner.items()})
+        elif (m := leaf.match(line)) and stack:
+            stack[-1][m.group(1)] = (int(m.group(2)), int(m.group(3)))
+        elif (m := re.match(r"^\t/\* size: (\d+),", line)) and len(stack) == 1:
+            stack[0][""] = (0, int(m.group(1)))
+        elif line.startswith("}") and stack:
+            structs[tag] = stack.pop()
+    return structs
+
+
+def test_pahole_4_21_reference_agrees_member_by_member() -> None:
+    if not PAHOLE_4_21.exists():
+        pytest.skip(f"{PAHOLE_4_21} not beside the checkout")
+    structs = _pahole_tree(PAHOLE_4_21.read_text())
+    assert {"xen_processor_cppc", "xenpf_microcode_update2", "xen_platform_op"} <= set(structs)
+    compared = 0
+    for tag, pahole_members in structs.items():
+        ctype = getattr(abi, tag)
+        ours = {path: (offset, ctypes.sizeof(ftype), bitfield)
+                for path, ftype, offset, bitfield in layout.members(ctype)}
+        for path, (offset, size) in pahole_members.items():
+            if path == "":
+                assert ctypes.sizeof(ctype) == size, tag
+                continue
+            assert path in ours, (tag, path)
+            o_offset, o_size, bitfield = ours[path]
+            assert (o_offset, size if bitfield else o_size) == (offset, size), (tag, path)
+            compared += 1
+    assert compared == 292, compared  # every member pahole lists, nested ones too
+    # pahole prints a size for every struct but this union:
+    assert [t for t, m in structs.items() if "" not in m] == ["xenpf_efi_info"]
+
+
+def test_pahole_4_21_has_the_cppc_and_microcode2_members() -> None:
+    if not PAHOLE_4_21.exists():
+        pytest.skip(f"{PAHOLE_4_21} not beside the checkout")
+    structs = _pahole_tree(PAHOLE_4_21.read_text())
+    assert structs["xen_processor_cppc"]["cpc.nominal_mhz"] == (24, 4)
+    assert structs["xenpf_microcode_update2"] == {"": (0, 16), "flags": (0, 4),
+                                                  "length": (4, 4), "data": (8, 8)}
+    assert structs["xenpf_set_processor_pminfo"]["u.cppc_data"] == (8, 72)
+    assert abi.xen_platform_op_u.microcode2.offset == 0

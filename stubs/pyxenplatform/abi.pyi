@@ -425,6 +425,11 @@ class xenpf_ucode_revision(Structure):
     pf: int
     revision: int
 
+class xenpf_microcode_update2(Structure):
+    flags: int
+    length: int
+    data: XEN_GUEST_HANDLE_const_void
+
 class xen_platform_op_u(Union):
     settime: xenpf_settime64
     settime32: xenpf_settime32
@@ -450,6 +455,7 @@ class xen_platform_op_u(Union):
     symdata: xenpf_symdata
     dom0_console: dom0_vga_console_info
     ucode_revision: xenpf_ucode_revision
+    microcode2: xenpf_microcode_update2
     pad: ctypes.Array[c_uint8]
 
 class xen_platform_op(Structure):
@@ -465,6 +471,7 @@ TYPE_CHECKING: int
 xen_pfn_t = c_uint64
 xen_ulong_t = c_uint64
 __HYPERVISOR_platform_op: int
+XENVER_version: int
 XENPF_INTERFACE_VERSION: int
 XENPF_settime32: int
 XENPF_settime64: int
@@ -557,6 +564,8 @@ XEN_VGATYPE_TEXT_MODE_3: int
 XEN_VGATYPE_VESA_LFB: int
 XEN_VGATYPE_EFI_LFB: int
 XENPF_get_ucode_revision: int
+XENPF_microcode_update2: int
+XENPF_UCODE_FORCE: int
 IOCTL_PRIVCMD_HYPERCALL: int
 ACPI_ADR_SPACE_SYSTEM_MEMORY: int
 ACPI_ADR_SPACE_SYSTEM_IO: int
