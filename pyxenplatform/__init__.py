@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
     from .hypervisor import Hypervisor, TableResult, UploadResult
     from .model import (
         CoordType,
+        CppcInfo,
         CState,
         CStateDependency,
         CxFlags,
@@ -57,7 +58,7 @@ _EXPORTS = {
     "XenPlatformError": "errors",
     "CpuVersion": "hypercalls", "PhysicalCpu": "hypercalls",
     "Hypervisor": "hypervisor", "TableResult": "hypervisor", "UploadResult": "hypervisor",
-    "CoordType": "model", "CState": "model", "CStateDependency": "model", "CxFlags": "model",
+    "CoordType": "model", "CppcInfo": "model", "CState": "model", "CStateDependency": "model", "CxFlags": "model",
     "CxInfo": "model", "Pdc": "model", "PowerTable": "model", "ProcessorPower": "model",
     "PsdDomain": "model", "PState": "model", "PxInfo": "model", "Register": "model",
     "SpaceId": "model",
@@ -69,6 +70,7 @@ __all__ = [
     "CState",
     "CStateDependency",
     "CoordType",
+    "CppcInfo",
     "CpuVersion",
     "CxFlags",
     "CxInfo",

@@ -19,7 +19,7 @@ from . import abi
 from .errors import PermissionDenied, PrivcmdUnavailable, ValidationError, XenPlatformError
 from .hypercalls import PhysicalCpu
 from .hypervisor import Hypervisor, TableResult, plan_uploads
-from .marshal import build_cx, build_pdc, build_px
+from .marshal import build_cppc, build_cx, build_pdc, build_px
 from .model import PowerTable
 from .rules import check_explicit_ids, check_table
 from .sim import SimulatedXen, copy_from_guest
@@ -55,6 +55,15 @@ def parse_cpus(spec: str) -> list[PhysicalCpu]:
     return cpus
 
 
+def parse_version(text: str) -> tuple[int, int]:
+    """``4.17`` -> (4, 17)."""
+    try:
+        major, minor = (int(x) for x in text.split("."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected MAJOR.MINOR, e.g. 4.21") from None
+    return major, minor
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pyxenplatform",
@@ -77,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--cpus", type=parse_cpus, metavar="SPEC", dest="sim_cpus",
                        help="CPUs of the simulated hypervisor, xen_cpuid:apic_id:acpi_id,... "
                        "(default: the table's ACPI ids, else ACPI ids 0 and 1)")
+        p.add_argument("--cpufreq", choices=("xen", "amd-cppc", "none"), default="xen",
+                       help="the simulated Xen's cpufreq= mode (default xen: P-states; "
+                       "amd-cppc: CPPC, Xen 4.21+)")
+        p.add_argument("--xen-version", type=parse_version, default=(4, 22), metavar="X.Y",
+                       help="the simulated Xen's version (default 4.22; before 4.21 Xen "
+                       "refuses CPPC)")
 
     upload = sub.add_parser("upload", help="validate, then upload tables to Xen",
                             description="Validate every FILE whole, then upload them: per "
@@ -159,8 +174,15 @@ def _hypervisor(args: argparse.Namespace, table: PowerTable | None = None) -> Hy
     """The simulated Xen for ``--dry-run`` (CPUs from --cpus or the table), else privcmd."""
     if getattr(args, "dry_run", False):
         assert table is not None
-        return Hypervisor(SimulatedXen(_simulated_cpus(table, args.sim_cpus)))
+        return Hypervisor(_simulated_xen(args, _simulated_cpus(table, args.sim_cpus)))
     return Hypervisor(Privcmd(args.privcmd))
+
+
+def _simulated_xen(args: argparse.Namespace, cpus: list[PhysicalCpu]) -> SimulatedXen:
+    try:
+        return SimulatedXen(cpus, cpufreq=args.cpufreq, xen_version=args.xen_version)
+    except ValueError as exc:  # amd-cppc on a Xen before 4.21
+        raise ValidationError("--cpufreq", str(exc)) from None
 
 
 def cmd_cpus(args: argparse.Namespace) -> int:
@@ -225,12 +247,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     table, _ = _load([args.file])
     cpus = _simulated_cpus(table, args.sim_cpus)
     warnings: list[str] = []
-    sim = SimulatedXen(cpus)
+    sim = _simulated_xen(args, cpus)
     for acpi_id, kind, proc in plan_uploads(table, cpus, warnings):
         if kind == "cx" and proc.cx is not None:
             op = build_cx(sim, acpi_id, proc.cx)
         elif kind == "px" and proc.px is not None:
             op = build_px(sim, acpi_id, proc.px)
+        elif kind == "cppc" and proc.cppc is not None:
+            op = build_cppc(sim, acpi_id, proc.cppc)
         elif proc.pdc is not None:
             op, _ = build_pdc(sim, acpi_id, proc.pdc)
         print(f"# ACPI id {acpi_id}: {kind}")
@@ -261,6 +285,8 @@ def describe_op(op: abi.xen_platform_op) -> list[str]:
             for i, px in enumerate(copy_from_guest(abi.xen_processor_px, perf.states.p,
                                                    perf.state_count)):
                 lines += _fields(f"states[{i}]", px)
+    elif info.type == abi.XEN_PM_CPPC:
+        lines += _fields("u.set_pminfo.u.cppc_data", info.u.cppc_data)
     elif info.type == abi.XEN_PM_PDC:
         head = (ctypes.c_uint32 * 2).from_address(info.u.pdc.p)
         words = (ctypes.c_uint32 * (2 + head[1])).from_address(info.u.pdc.p)
@@ -274,6 +300,8 @@ def _fields(prefix: str, obj: ctypes.Structure | ctypes.Union) -> list[str]:
         value = getattr(obj, name)
         if isinstance(value, (ctypes.Structure, ctypes.Union)):
             lines += _fields(f"{prefix}.{name}", value)
+        elif isinstance(value, ctypes.Array):  # cppc_data.pad
+            lines.append(f"{prefix}.{name} = {list(value)}")
         else:
             lines.append(f"{prefix}.{name} = {value:#x}" if isinstance(value, int)
                          else f"{prefix}.{name} = {value!r}")

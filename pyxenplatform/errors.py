@@ -154,7 +154,14 @@ _PMINFO_HINTS = {
 # dom0's kernel controls CPU frequency.
 _DOM0_CPUFREQ_ONLY = ("only when dom0's kernel controls CPU frequency: Xen booted with "
                       "cpufreq=dom0-kernel")
+# Xen 4.21 added XEN_PM_CPPC; older Xen answers it as an unknown type (the
+# default case of do_platform_op's switch, xen/arch/x86/platform_hypercall.c):
+# EINVAL, the same errno as an unknown ACPI id.
+CPPC_XEN = (4, 21)
 _OP_HINTS = {
+    ("XENPF_set_processor_pminfo(XEN_PM_CPPC)", errnos.EINVAL): "no physical CPU has this "
+    "ACPI id, a field breaks Xen's rules (cpufreq.c set_cppc_pminfo), or Xen is older than "
+    "4.21 and does not know XEN_PM_CPPC",
     ("XENPF_getidletime", errnos.ENOSYS): f"Xen answers XENPF_getidletime {_DOM0_CPUFREQ_ONLY}",
     ("XENPF_change_freq", errnos.ENOSYS): f"Xen answers XENPF_change_freq {_DOM0_CPUFREQ_ONLY}",
 }
@@ -182,3 +189,18 @@ def hypercall_error(
     if err in (errnos.EPERM, errnos.EACCES):
         return PermissionDenied(err, op, acpi_id=acpi_id, hint=hint, detail=detail)
     return HypercallError(err, op, acpi_id=acpi_id, hint=hint, detail=detail)
+
+
+def cppc_refused(err: int, op: str, acpi_id: int | None,
+                 version: tuple[int, int]) -> HypercallError:
+    """``XEN_PM_CPPC`` refused with EINVAL by a Xen of known ``version``: before
+    4.21 the cause is the Xen version, not the ACPI id or the data."""
+    have = ".".join(map(str, version))
+    if version >= CPPC_XEN:
+        hint = ("no physical CPU has this ACPI id (Xen logs 'No CPU for ACPI ID'), or a "
+                "field breaks Xen's rules (cpufreq.c set_cppc_pminfo)")
+    else:
+        hint = (f"Xen is too old for CPPC (needs {CPPC_XEN[0]}.{CPPC_XEN[1]}): this is Xen "
+                f"{have}, which refuses XEN_PM_CPPC as an unknown type; the other uploads "
+                "are not affected")
+    return HypercallError(err, op, acpi_id=acpi_id, hint=hint)

@@ -13,6 +13,7 @@ import ctypes
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from . import abi
 from .errors import hypercall_error
@@ -176,3 +177,23 @@ def get_idletime(transport: Transport, xen_cpuids: list[int]) -> dict[int, int]:
     issue(transport, op)
     # Xen clears the bits of CPUs that do not exist.
     return {cpu: idletime[cpu] for cpu in xen_cpuids if bitmap[cpu // 8] >> (cpu % 8) & 1}
+
+
+@runtime_checkable
+class RawHypercalls(Protocol):
+    """A transport that can issue any hypercall (``Privcmd``, ``SimulatedXen``)."""
+
+    def hypercall(self, op: int, *args: int) -> int: ...
+
+
+def xen_version(transport: Transport) -> tuple[int, int] | None:
+    """Xen's (major, minor) from ``XENVER_version``; ``None`` if the transport
+    cannot issue it or Xen refuses.  Asked only to explain a failure."""
+    if not isinstance(transport, RawHypercalls):
+        return None
+    try:
+        # XENVER_version takes no argument: the NULL handle is never read.
+        version = transport.hypercall(abi.__HYPERVISOR_xen_version, abi.XENVER_version, 0)
+    except OSError:
+        return None
+    return version >> 16, version & 0xFFFF

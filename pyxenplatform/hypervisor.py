@@ -21,9 +21,25 @@ from typing import TYPE_CHECKING, Literal
 
 from . import abi
 from .checks import fit, remember
-from .errors import HypercallError, PermissionDenied, PrivcmdUnavailable, hypercall_error
-from .hypercalls import CpuVersion, PhysicalCpu, get_cpu_version, issue, physical_cpus
-from .model import CxInfo, Pdc, PowerTable, ProcessorPower, PxInfo
+from .cppc_rules import check_cppc
+from .errors import (
+    HypercallError,
+    PermissionDenied,
+    PrivcmdUnavailable,
+    cppc_refused,
+    hypercall_error,
+)
+from .hypercalls import (
+    CpuVersion,
+    PhysicalCpu,
+    get_cpu_version,
+    issue,
+    op_name,
+    physical_cpus,
+    xen_version,
+)
+from .marshal import build_cppc
+from .model import CppcInfo, CxInfo, Pdc, PowerTable, ProcessorPower, PxInfo
 from .packed import ID_OFFSET, OP_SIZE, PX_ALL, cx_image, pdc_image, px_image
 from .rules import (
     U32,
@@ -36,7 +52,7 @@ from .rules import (
     check_table,
     checked_cx,
 )
-from .sim import SimulatedXen
+from .sim import CpufreqMode, SimulatedXen
 from .transport import Privcmd, Transport
 
 if TYPE_CHECKING:
@@ -46,7 +62,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 INFO = logging.INFO
 
-Kind = Literal["pdc", "cx", "px"]
+Kind = Literal["pdc", "cx", "px", "cppc"]
 
 
 @dataclass(frozen=True)
@@ -116,7 +132,8 @@ def _refused(exc: OSError, acpi_id: int, kind: Kind, sent: dict[str, object]) ->
     return UploadResult(acpi_id, kind, sent, error.errno or errno.EIO, str(error))
 
 
-_PM_TYPES: dict[Kind, str] = {"cx": "XEN_PM_CX", "px": "XEN_PM_PX", "pdc": "XEN_PM_PDC"}
+_PM_TYPES: dict[Kind, str] = {"cx": "XEN_PM_CX", "px": "XEN_PM_PX", "pdc": "XEN_PM_PDC",
+                              "cppc": "XEN_PM_CPPC"}
 
 
 @dataclass
@@ -160,10 +177,13 @@ class Hypervisor:
         platform: Platform | None = None,
         cpufreq_driver: bool = False,
         idle_driver: Literal["acpi", "mwait-idle"] = "acpi",
+        cpufreq: CpufreqMode = "xen",
+        xen_version: tuple[int, int] = (4, 22),
     ) -> Hypervisor:
         """A hypervisor backed by :class:`~pyxenplatform.sim.SimulatedXen`."""
         return cls(SimulatedXen(cpus, platform=platform, cpufreq_driver=cpufreq_driver,
-                                idle_driver=idle_driver))
+                                idle_driver=idle_driver, cpufreq=cpufreq,
+                                xen_version=xen_version))
 
     # -- read-only ------------------------------------------------------
     def physical_cpus(self) -> list[PhysicalCpu]:
@@ -249,6 +269,8 @@ class Hypervisor:
                 return _refused(exc, acpi_id, "px", sent)
             if flags == PX_ALL or acpi_id in self._px_sent:
                 self._px_sent[acpi_id] = px
+            if isinstance(transport, SimulatedXen) and transport.ignored is not None:
+                return _succeeded(acpi_id, "px", sent, dropped=(f"all: {transport.ignored}",))
         finally:
             lock.release()
         return _succeeded(acpi_id, "px", sent)
@@ -283,6 +305,42 @@ class Hypervisor:
             lock.release()
         return _succeeded(acpi_id, "pdc", sent, pdc_out=pdc_out)
 
+    def upload_cppc(self, acpi_id: int, cppc: CppcInfo) -> UploadResult:
+        """Send ``XEN_PM_CPPC`` (``_CPC`` + ``_PSD``, Xen 4.21+, for ``cpufreq=amd-cppc``).
+
+        Both parts go in one upload: Xen starts its amd-cppc driver on a CPU
+        only then.  A Xen older than 4.21 refuses it; the error says so.
+        """
+        check_acpi_id("acpi_id", acpi_id)
+        for w in check_cppc("cppc", cppc):
+            log.info("ACPI id %d: %s", acpi_id, w)
+        return self._send_cppc(acpi_id, cppc)
+
+    def _send_cppc(self, acpi_id: int, cppc: CppcInfo) -> UploadResult:
+        # Not a hot path: built with the ctypes builder of .marshal.
+        sent: dict[str, object] = {
+            "type": "XEN_PM_CPPC", "flags": ["CPC", "PSD"],
+            "highest_perf": cppc.highest_perf, "nominal_perf": cppc.nominal_perf,
+            "lowest_nonlinear_perf": cppc.lowest_nonlinear_perf,
+            "lowest_perf": cppc.lowest_perf, "lowest_mhz": cppc.lowest_mhz,
+            "nominal_mhz": cppc.nominal_mhz}
+        with self._lock:
+            op = build_cppc(self.transport, acpi_id, cppc)
+            name = op_name(op)
+            result = self._issue(op, acpi_id, "cppc", sent)
+            if result.errno == errno.EINVAL:
+                # Before 4.21 Xen does not know the type and answers as it does
+                # for an unknown ACPI id: ask which Xen this is.
+                version = xen_version(self.transport)
+                if version is not None:
+                    error = cppc_refused(result.errno, name, acpi_id, version)
+                    log.info("%s", error)
+                    result = replace(result, error=str(error))
+            elif result.ok and not result.dropped and isinstance(self.transport, SimulatedXen):
+                result = replace(result, dropped=_cppc_changes(
+                    cppc, self.transport.held(acpi_id).cppc))
+            return result
+
     def _issue(self, op: abi.xen_platform_op, acpi_id: int, kind: Kind,
                sent: dict[str, object]) -> UploadResult:
         """Issue an op built with pyxenplatform.marshal (the ctypes path)."""
@@ -297,7 +355,11 @@ class Hypervisor:
         return UploadResult(acpi_id, kind, sent, kept=kept, dropped=dropped)
 
     def _what_xen_keeps(self, acpi_id: int, kind: Kind) -> tuple[tuple[int, ...] | None, tuple[str, ...]]:
-        if kind != "cx" or not isinstance(self.transport, SimulatedXen):
+        if not isinstance(self.transport, SimulatedXen):
+            return None, ()
+        if self.transport.ignored is not None:
+            return None, (f"all: {self.transport.ignored}",)
+        if kind != "cx":
             return None, ()
         if self.transport.idle_driver != "acpi":
             return None, (f"all: {self.transport.idle_driver} owns idle, so Xen returned 0 "
@@ -343,6 +405,8 @@ class Hypervisor:
                                  _prepare_cx(proc.cx))
         if kind == "px" and proc.px is not None:
             return self._send_px(acpi_id, proc.px)
+        if kind == "cppc" and proc.cppc is not None:
+            return self._send_cppc(acpi_id, proc.cppc)
         raise AssertionError(f"plan names {kind} for an entry without it")
 
     # -- lifetime ---------------------------------------------------------------
@@ -381,11 +445,11 @@ def plan_uploads(table: PowerTable, cpus: Sequence[PhysicalCpu],
                 if explicit:
                     explicit_keys.add(key)
     # Present ids in Xen CPU order (an id present twice: at its last place),
-    # then the explicit ids no present CPU has, by id; per id _PDC, Cx, Px.
+    # then the explicit ids no present CPU has, by id; per id _PDC, Cx, Px, CPPC.
     order = {acpi_id: i for i, acpi_id in enumerate(present)}
     ids = sorted(order, key=order.__getitem__)
     ids += sorted({acpi_id for acpi_id, _ in chosen}.difference(order))
-    kinds: tuple[Kind, ...] = ("pdc", "cx", "px")
+    kinds: tuple[Kind, ...] = ("pdc", "cx", "px", "cppc")
     plan = [(acpi_id, kind, chosen[acpi_id, kind]) for acpi_id in ids for kind in kinds
             if (acpi_id, kind) in chosen]
     boot = present[0] if present else None
@@ -403,7 +467,17 @@ def _kinds(proc: ProcessorPower) -> list[Kind]:
         kinds.append("cx")
     if proc.px is not None:
         kinds.append("px")
+    if proc.cppc is not None:
+        kinds.append("cppc")
     return kinds
+
+
+def _cppc_changes(sent: CppcInfo, held: CppcInfo | None) -> tuple[str, ...]:
+    """What the simulated Xen changed in the ``_CPC`` data it holds."""
+    if held is None or held == sent:
+        return ()
+    return (f"lowest_mhz {sent.lowest_mhz}, nominal_mhz {sent.nominal_mhz}: Xen holds 0 for "
+            "both (lowest_mhz above nominal_mhz; cpufreq.c set_cppc_pminfo)",)
 
 
 def _with_ppc(px: PxInfo, ppc: int) -> PxInfo:

@@ -12,7 +12,7 @@ import ctypes
 
 from . import abi
 from .hypercalls import begin_op
-from .model import CxInfo, Pdc, PxInfo, Register
+from .model import CppcInfo, CxInfo, Pdc, PsdDomain, PxInfo, Register
 from .rules import SHARED_TYPE
 from .transport import Transport, align, sizeof_aligned
 
@@ -22,6 +22,8 @@ PX_SIZE = ctypes.sizeof(abi.xen_processor_px)
 
 # Which parts of a Px upload are present (xen/include/public/platform.h).
 PX_ALL = abi.XEN_PX_PCT | abi.XEN_PX_PSS | abi.XEN_PX_PPC | abi.XEN_PX_PSD
+# A CPPC upload carries both: Xen initialises the CPU only then (set_cppc_pminfo).
+CPPC_ALL = abi.XEN_CPPC_CPC | abi.XEN_CPPC_PSD
 
 
 def _pminfo(transport: Transport, acpi_id: int, pm_type: int, extra: int) -> abi.xen_platform_op:
@@ -106,13 +108,34 @@ def build_px(transport: Transport, acpi_id: int, px: PxInfo,
     if flags & abi.XEN_PX_PPC:
         perf.platform_limit = px.ppc
     if flags & abi.XEN_PX_PSD:
-        info = perf.domain_info
-        info.num_entries = px.psd.num_entries
-        info.revision = px.psd.revision
-        info.domain = px.psd.domain
-        info.coord_type = px.psd.coord_type
-        info.num_processors = px.psd.num_processors
+        _set_psd(perf.domain_info, px.psd)
         perf.shared_type = SHARED_TYPE[px.psd.coord_type]
+    return op
+
+
+def _set_psd(info: abi.xen_psd_package, psd: PsdDomain) -> None:
+    info.num_entries = psd.num_entries
+    info.revision = psd.revision
+    info.domain = psd.domain
+    info.coord_type = psd.coord_type
+    info.num_processors = psd.num_processors
+
+
+def build_cppc(transport: Transport, acpi_id: int, cppc: CppcInfo) -> abi.xen_platform_op:
+    """``XEN_PM_CPPC`` with ``_CPC`` and ``_PSD`` (Xen 4.21+); ``pad`` stays zero
+    (Xen refuses anything else).  No arrays: it all fits in the op."""
+    op = _pminfo(transport, acpi_id, abi.XEN_PM_CPPC, 0)
+    data = op.u.set_pminfo.u.cppc_data
+    data.flags = CPPC_ALL
+    cpc = data.cpc
+    cpc.highest_perf = cppc.highest_perf
+    cpc.nominal_perf = cppc.nominal_perf
+    cpc.lowest_nonlinear_perf = cppc.lowest_nonlinear_perf
+    cpc.lowest_perf = cppc.lowest_perf
+    cpc.lowest_mhz = cppc.lowest_mhz
+    cpc.nominal_mhz = cppc.nominal_mhz
+    _set_psd(data.domain_info, cppc.psd)
+    data.shared_type = SHARED_TYPE[cppc.psd.coord_type]
     return op
 
 

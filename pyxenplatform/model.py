@@ -165,6 +165,24 @@ class PxInfo:
 
 
 @dataclass(frozen=True)
+class CppcInfo:
+    """``_CPC`` (the subset Xen's amd-cppc driver takes) and ``_PSD`` (``XEN_PM_CPPC``, Xen 4.21+).
+
+    Perf values are on the CPU's abstract CPPC scale (ACPI 6.5, 8.4.6.1.1);
+    ``lowest_mhz``/``nominal_mhz`` are optional in ``_CPC`` (0 = absent).
+    Field names are Xen's (``struct xen_processor_cppc``).
+    """
+
+    highest_perf: int
+    nominal_perf: int
+    lowest_nonlinear_perf: int
+    lowest_perf: int
+    psd: PsdDomain
+    lowest_mhz: int = 0
+    nominal_mhz: int = 0
+
+
+@dataclass(frozen=True)
 class Pdc:
     """``_PDC`` capability words (Xen reads the first; revision must be 1)."""
 
@@ -183,6 +201,7 @@ class ProcessorPower:
     cx: CxInfo | None = None
     px: PxInfo | None = None
     pdc: Pdc | None = None
+    cppc: CppcInfo | None = None
     # Free text (where the data came from: a firmware path...); not data Xen
     # sees, so two entries that differ only here are equal.
     description: str = field(default="", compare=False)

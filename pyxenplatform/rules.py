@@ -282,8 +282,8 @@ def check_processor(path: str, proc: ProcessorPower) -> list[str]:
         for i, acpi_id in enumerate(ids):
             check_acpi_id(f"{path}.acpi_id[{i}]" if len(ids) > 1 else
                           f"{path}.acpi_id", acpi_id)
-    if proc.cx is None and proc.px is None and proc.pdc is None:
-        raise ValidationError(path, "has none of cx, px, pdc: nothing to upload")
+    if proc.cx is None and proc.px is None and proc.pdc is None and proc.cppc is None:
+        raise ValidationError(path, "has none of cx, px, cppc, pdc: nothing to upload")
     warnings: list[str] = []
     if proc.pdc is not None:
         check_pdc(f"{path}.pdc", proc.pdc)
@@ -291,6 +291,10 @@ def check_processor(path: str, proc: ProcessorPower) -> list[str]:
         warnings += check_cx(f"{path}.cx", proc.cx)
     if proc.px is not None:
         check_px(f"{path}.px", proc.px)
+    if proc.cppc is not None:
+        from .cppc_rules import check_cppc  # here: cppc_rules builds on this module
+
+        warnings += check_cppc(f"{path}.cppc", proc.cppc)
     return warnings
 
 
@@ -325,7 +329,8 @@ def check_explicit_ids(entries: Sequence[tuple[str | None, int, ProcessorPower]]
     for source, index, proc in entries:
         if proc.acpi_ids == "all":
             continue
-        kinds = [k for k, v in (("pdc", proc.pdc), ("cx", proc.cx), ("px", proc.px)) if v]
+        kinds = [k for k, v in (("pdc", proc.pdc), ("cx", proc.cx), ("px", proc.px),
+                                ("cppc", proc.cppc)) if v]
         for acpi_id in proc.acpi_ids:
             for kind in kinds:
                 earlier = seen.setdefault((acpi_id, kind), (source, index))

@@ -13,9 +13,10 @@ REPL's playground:
 [0, 1]
 
 Sources mirrored: Xen ``xen/arch/x86/platform_hypercall.c`` (dispatch,
-get_cpuinfo), ``xen/arch/x86/acpi/cpu_idle.c`` (set_cx_pminfo, check_cx,
-set_cx), ``xen/drivers/cpufreq/cpufreq.c`` (set_px_pminfo,
-acpi_set_pdc_bits), ``xen/arch/x86/acpi/lib.c`` (arch_acpi_set_pdc_bits).
+get_cpuinfo; 4.21's cpufreq modes), ``xen/arch/x86/acpi/cpu_idle.c``
+(set_cx_pminfo, check_cx, set_cx), ``xen/drivers/cpufreq/cpufreq.c``
+(set_px_pminfo, set_cppc_pminfo, acpi_set_pdc_bits),
+``xen/arch/x86/acpi/lib.c`` (arch_acpi_set_pdc_bits).
 """
 
 from __future__ import annotations
@@ -29,13 +30,24 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from . import abi
+from .cppc_rules import what_xen_keeps
 from .hypercalls import PhysicalCpu
-from .model import CState, CStateDependency, CxFlags, Register
+from .model import CppcInfo, CState, CStateDependency, CxFlags, PsdDomain, Register
 from .rules import Platform, kept_cstates, pdc_answer
 from .transport import Arena
 
 _S = TypeVar("_S", bound=ctypes.Structure)
 CALL_HISTORY = 4096
+
+# Xen's cpufreq= choice: P-states (xen; hwp is the same mode), CPPC
+# (amd-cppc, Xen 4.21+), or none.
+CpufreqMode = Literal["xen", "amd-cppc", "none"]
+# Xen-internal xen_processor_pmbits bit (xen/include/acpi/cpufreq/processor_perf.h, 4.21).
+XEN_PROCESSOR_PM_CPPC = 0x100
+CPPC_XEN = (4, 21)
+# Module level: inside a class body, abi.__HYPERVISOR_* would be name-mangled.
+PLATFORM_OP = abi.__HYPERVISOR_platform_op
+XEN_VERSION = abi.__HYPERVISOR_xen_version
 
 
 def copy_from_guest(ctype: type[_S], address: int, count: int = 1) -> list[_S]:
@@ -61,6 +73,8 @@ class CpuPowerState:
     platform_limit: int = 0
     shared_type: int = 0
     px_initialised: bool = False
+    cppc: CppcInfo | None = None  # as Xen stores it (a broken MHz pair reset to 0)
+    cppc_initialised: bool = False
 
     @property
     def cstate_types(self) -> list[int]:
@@ -79,6 +93,14 @@ def _to_cstate(cx: abi.xen_processor_cx) -> CState:
                            reg.address), deps)
 
 
+def _to_cppc(data: abi.xen_processor_cppc) -> CppcInfo:
+    cpc, d = data.cpc, data.domain_info
+    return CppcInfo(cpc.highest_perf, cpc.nominal_perf, cpc.lowest_nonlinear_perf,
+                    cpc.lowest_perf,
+                    PsdDomain(d.domain, d.coord_type, d.num_processors, d.num_entries, d.revision),
+                    cpc.lowest_mhz, cpc.nominal_mhz)
+
+
 class SimulatedXen:
     """A stand-in hypervisor: same interface as :class:`~pyxenplatform.transport.Privcmd`.
 
@@ -86,8 +108,13 @@ class SimulatedXen:
     the CPU facts ``check_cx`` depends on.  ``cpufreq_driver``: whether Xen has
     a cpufreq driver (else a full Px upload fails with ENODEV, as under QEMU).
     ``idle_driver="mwait-idle"``: Xen ignores Cx uploads and returns 0.
-    ``pm_bits``: what Xen controls (``XEN_PROCESSOR_PM_*``), which decides the
-    ``_PDC`` bits it rewrites.
+    ``cpufreq``: Xen's ``cpufreq=`` mode once its driver registered: from
+    4.21, ``XEN_PM_PX`` is dropped (0) unless it is ``"xen"`` and
+    ``XEN_PM_CPPC`` unless it is ``"amd-cppc"``.  ``xen_version``: before
+    4.21 ``XEN_PM_CPPC`` is an unknown type (EINVAL).  ``pm_bits``: what Xen
+    controls (``XEN_PROCESSOR_PM_*``, by default from ``cpufreq``), which
+    decides the ``_PDC`` bits it rewrites.  ``ignored`` says why Xen dropped
+    the last upload while answering 0, or is ``None``.
     """
 
     def __init__(
@@ -97,15 +124,27 @@ class SimulatedXen:
         platform: Platform | None = None,
         cpufreq_driver: bool = False,
         idle_driver: Literal["acpi", "mwait-idle"] = "acpi",
-        pm_bits: int = abi.XEN_PROCESSOR_PM_CX | abi.XEN_PROCESSOR_PM_PX,
+        cpufreq: CpufreqMode = "xen",
+        xen_version: tuple[int, int] = (4, 22),
+        pm_bits: int | None = None,
     ) -> None:
+        if cpufreq == "amd-cppc" and xen_version < CPPC_XEN:
+            raise ValueError(f"Xen {xen_version[0]}.{xen_version[1]} has no amd-cppc "
+                             "driver: CPPC mode needs Xen 4.21 or newer")
         self.cpus = list(cpus) if cpus is not None else [
             PhysicalCpu(xen_cpuid=i, acpi_id=i, apic_id=2 * i, online=True) for i in range(2)
         ]
         self.platform = platform or Platform(online_cpus=len(self.cpus))
         self.cpufreq_driver = cpufreq_driver
         self.idle_driver = idle_driver
-        self.pm_bits = pm_bits  # Xen's xen_processor_pmbits: Cx, and Px with cpufreq=xen
+        self.cpufreq: CpufreqMode = cpufreq
+        self.xen_version = xen_version
+        if pm_bits is None:  # Xen's xen_processor_pmbits after cpufreq_driver_init
+            pm_bits = abi.XEN_PROCESSOR_PM_CX | {
+                "xen": abi.XEN_PROCESSOR_PM_PX, "amd-cppc": XEN_PROCESSOR_PM_CPPC,
+                "none": 0}[cpufreq]
+        self.pm_bits = pm_bits
+        self.ignored: str | None = None
         self.state = {cpu.xen_cpuid: CpuPowerState() for cpu in self.cpus}
         self._by_acpi_id = {cpu.acpi_id: cpu for cpu in self.cpus}
         self._by_xen_cpuid = {cpu.xen_cpuid: cpu for cpu in self.cpus}
@@ -123,6 +162,8 @@ class SimulatedXen:
         }
         self._pm_types = {abi.XEN_PM_CX: self._set_cx, abi.XEN_PM_PX: self._set_px,
                           abi.XEN_PM_PDC: self._set_pdc}
+        if xen_version >= CPPC_XEN:
+            self._pm_types[abi.XEN_PM_CPPC] = self._set_cppc
 
     # -- Transport -------------------------------------------------------
     @property
@@ -138,6 +179,14 @@ class SimulatedXen:
         if handler is None:
             raise _fail(errno.ENOSYS)
         return handler(op, guest)
+
+    def hypercall(self, op: int, *args: int) -> int:
+        """The hypercalls this Xen answers: platform_op and ``XENVER_version``."""
+        if op == PLATFORM_OP:
+            return self.platform_op(args[0])
+        if op == XEN_VERSION and args and args[0] == abi.XENVER_version:
+            return self.xen_version[0] << 16 | self.xen_version[1]
+        raise _fail(errno.ENOSYS)
 
     def close(self) -> None:
         self._arena.close()
@@ -178,6 +227,7 @@ class SimulatedXen:
     def _set_pminfo(self, op: abi.xen_platform_op, guest: abi.xen_platform_op) -> int:
         info = op.u.set_pminfo
         handler = self._pm_types.get(info.type)
+        self.ignored = None
         err = 0
         try:
             if handler is None:
@@ -212,6 +262,15 @@ class SimulatedXen:
 
     def _set_px(self, info: abi.xenpf_set_processor_pminfo) -> int:
         perf = info.u.perf
+        if not self.pm_bits & abi.XEN_PROCESSOR_PM_PX:
+            if self.xen_version < CPPC_XEN:
+                raise _fail(errno.ENOSYS)
+            # 4.21 do_platform_op: "Neglect Px-info when registered cpufreq
+            # driver isn't in Px mode".
+            self.ignored = (f"Xen's cpufreq driver is not in P-state mode (cpufreq="
+                            f"{self.cpufreq}): Xen returned 0 and dropped the P-states "
+                            "(platform_hypercall.c, Xen 4.21+)")
+            return 0
         cpu = self._xen_cpu(info.id)
         held = self.state[cpu.xen_cpuid]
         if perf.flags & abi.XEN_PX_PCT and (
@@ -238,6 +297,26 @@ class SimulatedXen:
             if not self.cpufreq_driver:
                 raise _fail(errno.ENODEV)  # cpufreq_cpu_init: no driver
             held.px_initialised = True
+        return 0
+
+    def _set_cppc(self, info: abi.xenpf_set_processor_pminfo) -> int:
+        if not self.pm_bits & XEN_PROCESSOR_PM_CPPC:
+            self.ignored = (f"Xen's cpufreq driver is not in CPPC mode (cpufreq="
+                            f"{self.cpufreq}): Xen returned 0 and dropped the CPPC data "
+                            "(platform_hypercall.c, Xen 4.21+)")
+            return 0
+        data = info.u.cppc_data
+        cpu = self._xen_cpu(info.id)
+        if any(data.pad):
+            raise _fail(errno.EINVAL)
+        # set_cppc_pminfo checks the sharing type whether or not XEN_CPPC_PSD is set.
+        if data.shared_type != abi.XEN_CPUPERF_SHARED_TYPE_HW:
+            raise _fail(errno.EINVAL)
+        held = self.state[cpu.xen_cpuid]
+        if data.flags & abi.XEN_CPPC_CPC:
+            held.cppc = what_xen_keeps(_to_cppc(data))
+        if data.flags == abi.XEN_CPPC_CPC | abi.XEN_CPPC_PSD:
+            held.cppc_initialised = True  # cpufreq_cpu_init: the amd-cppc driver is there
         return 0
 
     def _set_pdc(self, info: abi.xenpf_set_processor_pminfo) -> int:

@@ -10,6 +10,9 @@
                 states = [ {core_frequency, power, transition_latency,
                             bus_master_latency, control, status} ],
                 ppc = 0, psd = {domain, coord_type, num_processors} },
+        cppc = { highest_perf, nominal_perf, lowest_nonlinear_perf, lowest_perf,
+                 lowest_mhz = 0, nominal_mhz = 0,
+                 psd = {domain, coord_type = "HW_ALL", num_processors} },
         pdc = 0x3b | [0x3b, ...] }
     ]
     register = {space_id = "SYSTEM_IO" | "FIXED_HARDWARE" | <number>,
@@ -30,6 +33,7 @@ from .errors import ValidationError
 from .model import (
     AcpiIds,
     CoordType,
+    CppcInfo,
     CState,
     CStateDependency,
     CxFlags,
@@ -169,22 +173,37 @@ def px_info(value: object, path: str) -> PxInfo:
         spath = f"{path}.states[{i}]"
         s = _fields(st, spath, PSTATE_KEYS)
         states.append(PState(*(_int(s[k], f"{spath}.{k}") for k in PSTATE_KEYS)))
-    p = _fields(m["psd"], f"{path}.psd", ("domain", "coord_type", "num_processors"),
-                ("num_entries", "revision"))
-    psd = PsdDomain(
-        domain=_int(p["domain"], f"{path}.psd.domain"),
-        coord_type=_coord(p["coord_type"], f"{path}.psd.coord_type"),
-        num_processors=_int(p["num_processors"], f"{path}.psd.num_processors"),
-        num_entries=_int(p.get("num_entries", 5), f"{path}.psd.num_entries"),
-        revision=_int(p.get("revision", 0), f"{path}.psd.revision"),
-    )
     return PxInfo(
         control_register=register(m["control_register"], f"{path}.control_register"),
         status_register=register(m["status_register"], f"{path}.status_register"),
         states=tuple(states),
-        psd=psd,
+        psd=psd_domain(m["psd"], f"{path}.psd"),
         ppc=_int(m.get("ppc", 0), f"{path}.ppc"),
     )
+
+
+def psd_domain(value: object, path: str) -> PsdDomain:
+    p = _fields(value, path, ("domain", "coord_type", "num_processors"),
+                ("num_entries", "revision"))
+    return PsdDomain(
+        domain=_int(p["domain"], f"{path}.domain"),
+        coord_type=_coord(p["coord_type"], f"{path}.coord_type"),
+        num_processors=_int(p["num_processors"], f"{path}.num_processors"),
+        num_entries=_int(p.get("num_entries", 5), f"{path}.num_entries"),
+        revision=_int(p.get("revision", 0), f"{path}.revision"),
+    )
+
+
+CPPC_PERF_KEYS = ("highest_perf", "nominal_perf", "lowest_nonlinear_perf", "lowest_perf")
+CPPC_MHZ_KEYS = ("lowest_mhz", "nominal_mhz")
+
+
+def cppc_info(value: object, path: str) -> CppcInfo:
+    """``cppc``: Xen's ``xen_processor_cppc.cpc`` member names, plus ``psd``."""
+    m = _fields(value, path, (*CPPC_PERF_KEYS, "psd"), CPPC_MHZ_KEYS)
+    perf = {k: _int(m[k], f"{path}.{k}") for k in CPPC_PERF_KEYS}
+    mhz = {k: _int(m.get(k, 0), f"{path}.{k}") for k in CPPC_MHZ_KEYS}
+    return CppcInfo(**perf, **mhz, psd=psd_domain(m["psd"], f"{path}.psd"))
 
 
 def pdc(value: object, path: str) -> Pdc:
@@ -202,12 +221,13 @@ def acpi_ids(value: object, path: str) -> AcpiIds:
 
 
 def processor(value: object, path: str) -> ProcessorPower:
-    m = _fields(value, path, ("acpi_id",), ("cx", "px", "pdc", "description"))
+    m = _fields(value, path, ("acpi_id",), ("cx", "px", "cppc", "pdc", "description"))
     return ProcessorPower(
         acpi_ids=acpi_ids(m["acpi_id"], f"{path}.acpi_id"),
         cx=cx_info(m["cx"], f"{path}.cx") if "cx" in m else None,
         px=px_info(m["px"], f"{path}.px") if "px" in m else None,
         pdc=pdc(m["pdc"], f"{path}.pdc") if "pdc" in m else None,
+        cppc=cppc_info(m["cppc"], f"{path}.cppc") if "cppc" in m else None,
         description=_str(m.get("description", ""), f"{path}.description"),
     )
 

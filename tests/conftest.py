@@ -1,5 +1,11 @@
 """Shared fixtures: the C stand-in privcmd (tests/stand_in)."""
 
-from tests.stand_in.fixtures import fake_privcmd, fakeprivcmd_interposer
+from tests.stand_in.fixtures import (
+    fake_privcmd,
+    fake_privcmd_4_21,
+    fakeprivcmd_interposer,
+    fakeprivcmd_interposer_4_21,
+)
 
-__all__ = ["fake_privcmd", "fakeprivcmd_interposer"]
+__all__ = ["fake_privcmd", "fake_privcmd_4_21", "fakeprivcmd_interposer",
+           "fakeprivcmd_interposer_4_21"]

@@ -41,10 +41,11 @@ class Example:
     exit_code: int
     outcomes: list[Outcome]
     cpus: str | None = None  # --cpus for the simulated host
+    cpufreq: str = "xen"  # --cpufreq of the simulated Xen
 
     def argv(self, path: Path) -> list[str]:
         extra = ["--cpus", self.cpus] if self.cpus else []
-        return ["upload", str(path), "--dry-run", "--json", *extra]
+        return ["upload", str(path), "--dry-run", "--json", "--cpufreq", self.cpufreq, *extra]
 
 
 EXPECTED = [
@@ -60,6 +61,9 @@ EXPECTED = [
     Example("per-cpu", 0, [(2, "cx", [0, 1, 2, 3], ""), (4, "cx", [0, 1], "")],
             cpus="0:0:2,1:2:4"),
     Example("pdc-intel", 0, [(0, "pdc", None, ""), (1, "pdc", None, "")]),
+    # Xen 4.21+ booted with cpufreq=amd-cppc keeps it whole.
+    Example("cppc-amd-zen4", 0, [(0, "cppc", None, ""), (1, "cppc", None, "")],
+            cpufreq="amd-cppc"),
 ]
 BY_NAME = {e.name: e for e in EXPECTED}
 FORMATS = ("toml", "json")
@@ -194,6 +198,11 @@ BROKEN_TABLES = [
     Broken("toml-syntax.toml", None, "not valid TOML: Unclosed inline table"),
     Broken("duplicate-explicit-id.toml", "processors[1].acpi_id",
            "ACPI id 1 already gets pdc from processors[0]"),
+    Broken("cppc-psd-sw-all.toml", "processors[0].cppc.psd.coord_type",
+           "in CPPC mode Xen accepts only HW_ALL (0xfe)"),
+    Broken("cppc-perf-over-u32.json", "processors[0].cppc.highest_perf",
+           "4294967296 does not fit xen_processor_cppc.cpc.highest_perf (u32)"),
+    Broken("cppc-unknown-key.toml", "processors[0].cppc.lowest_freq", "unknown key"),
 ]
 
 

@@ -45,8 +45,11 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def build_interposer(build_dir: Path, source: Path = SOURCE) -> Path:
+def build_interposer(build_dir: Path, source: Path = SOURCE,
+                     include: Path | None = None) -> Path:
     """Compile ``source`` (``fakeprivcmd.c``) into ``build_dir``; reuse a build of the same source.
+    ``include``: a directory searched before /usr/include (Xen 4.21's platform.h
+    over the installed headers, ``tests/layout.py`` ``overlay_include``).
 
     The file name carries a hash of the source, flags and compiler, so an
     edited source never runs as a stale build.
@@ -55,7 +58,7 @@ def build_interposer(build_dir: Path, source: Path = SOURCE) -> Path:
     if cc is None:
         raise RuntimeError(unavailable_reason())
     key = hashlib.sha256(source.read_bytes())
-    key.update(repr((cc, CFLAGS, LIBS)).encode())
+    key.update(repr((cc, CFLAGS, LIBS, str(include))).encode())
     target = build_dir / f"{source.stem}-{key.hexdigest()[:16]}.so"
     if target.exists():
         return target
@@ -65,7 +68,8 @@ def build_interposer(build_dir: Path, source: Path = SOURCE) -> Path:
     os.close(fd)
     try:
         done = subprocess.run(
-            [cc, *CFLAGS, "-o", tmp, str(source), *LIBS],
+            [cc, *CFLAGS, *(["-I", str(include)] if include else []), "-o", tmp, str(source),
+             *LIBS],
             capture_output=True,
             text=True,
             check=False,

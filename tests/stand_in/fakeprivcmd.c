@@ -40,6 +40,7 @@
 
 #include <xen/xen.h>
 #include <xen/platform.h>
+#include <xen/version.h>
 /* Xen's copy of Linux's uapi privcmd.h: Linux's own <xen/privcmd.h> needs
  * <xen/interface/xen.h>, which user space does not have. */
 #include <xen/sys/privcmd.h>
@@ -56,6 +57,16 @@ _Static_assert(sizeof(xen_processor_px_t) == 48, "xen_processor_px");
 #define ACPI_PDC_T_MASK (0x0004 | 0x0080)       /* T_FFH | SMP_T_SWCOORD */
 #define ACPI_PDC_C_CAPABILITY_SMP 0x031a        /* C2C3|C1PT|C1_HALT|C1_FFH|C2C3_FFH */
 #define ACPI_PDC_EST_CAPABILITY_SWSMP 0x082b    /* C1PT|C1_HALT|P_SWCOORD|P_HWCOORD|P_FFH */
+
+/* XENVER_version's answer, (major << 16) | minor: the stand-in plays the
+ * Xen whose platform.h it was compiled against. */
+#ifdef XEN_PM_CPPC
+#define FAKE_XEN_VERSION ((4 << 16) | 21)
+#else
+#define FAKE_XEN_VERSION ((4 << 16) | 17)
+#endif
+/* A successful hypercall's (non-negative) result, returned by ioctl(). */
+static int hypercall_result;
 
 #define MAX_CPUS 1024
 
@@ -401,6 +412,41 @@ static int set_pdc(struct call *c, const struct cpu *cpu, uint32_t id, uint32_t 
     return 0;
 }
 
+#ifdef XEN_PM_CPPC
+/*
+ * XEN_PM_CPPC, only when compiled against Xen 4.21+'s platform.h (the tests
+ * build a second stand-in over tests/data/xen-4.21.2/platform.h): Xen in
+ * CPPC mode (cpufreq=amd-cppc), set_cppc_pminfo() in
+ * xen/drivers/cpufreq/cpufreq.c (RELEASE-4.21.0): no CPU for the ACPI id,
+ * non-zero pad, XEN_CPPC_PSD with a shared_type check_psd_pminfo refuses,
+ * or any shared_type but HW -> -EINVAL.  Built against 4.17's header,
+ * type 4 falls to the default case (-EINVAL), as in 4.17's do_platform_op.
+ */
+static int set_cppc(struct call *c, const struct cpu *cpu, const struct xen_processor_cppc *d)
+{
+    const struct xen_psd_package *dp = &d->domain_info;
+
+    fprintf(c->body, ",\"cppc_data\":{\"flags\":%u,\"pad\":[%u,%u,%u],\"cpc\":{"
+            "\"highest_perf\":%u,\"nominal_perf\":%u,\"lowest_nonlinear_perf\":%u,"
+            "\"lowest_perf\":%u,\"lowest_mhz\":%u,\"nominal_mhz\":%u},\"shared_type\":%u,"
+            "\"domain_info\":{\"num_entries\":%llu,\"revision\":%llu,\"domain\":%llu,"
+            "\"coord_type\":%llu,\"num_processors\":%llu}}",
+            d->flags, d->pad[0], d->pad[1], d->pad[2], d->cpc.highest_perf,
+            d->cpc.nominal_perf, d->cpc.lowest_nonlinear_perf, d->cpc.lowest_perf,
+            d->cpc.lowest_mhz, d->cpc.nominal_mhz, d->shared_type,
+            (unsigned long long)dp->num_entries, (unsigned long long)dp->revision,
+            (unsigned long long)dp->domain, (unsigned long long)dp->coord_type,
+            (unsigned long long)dp->num_processors);
+    if (!cpu || d->pad[0] || d->pad[1] || d->pad[2])
+        return EINVAL;
+    if ((d->flags & XEN_CPPC_PSD) && d->shared_type != XEN_CPUPERF_SHARED_TYPE_HW &&
+        d->shared_type != XEN_CPUPERF_SHARED_TYPE_ALL &&
+        d->shared_type != XEN_CPUPERF_SHARED_TYPE_ANY)
+        return EINVAL;
+    return d->shared_type == XEN_CPUPERF_SHARED_TYPE_HW ? 0 : EINVAL;
+}
+#endif
+
 /* XENPF_set_processor_pminfo: the switch in do_platform_op()
  * (xen/arch/x86/platform_hypercall.c). */
 static int set_pminfo(struct call *c, const struct xenpf_set_processor_pminfo *p)
@@ -420,6 +466,9 @@ static int set_pminfo(struct call *c, const struct xenpf_set_processor_pminfo *p
     case XEN_PM_PDC: ret = set_pdc(c, cpu, p->id, p->u.pdc.p); break;
     /* xen_processor_pmbits never has XEN_PROCESSOR_PM_TX: -ENOSYS. */
     case XEN_PM_TX: ret = ENOSYS; break;
+#ifdef XEN_PM_CPPC
+    case XEN_PM_CPPC: ret = set_cppc(c, cpu, &p->u.cppc_data); break;
+#endif
     default: ret = EINVAL; break;
     }
     fputc('}', c->body);
@@ -555,8 +604,9 @@ static void write_log(struct call *c, uint64_t op, int err)
     free(line);
 }
 
-/* IOCTL_PRIVCMD_HYPERCALL on the fake device.  Linux's privcmd passes any
- * op to Xen, which answers an unknown one with -ENOSYS. */
+/* IOCTL_PRIVCMD_HYPERCALL on the fake device: platform_op and XENVER_version.
+ * Linux's privcmd passes any op to Xen, which answers an unknown one with
+ * -ENOSYS. */
 static int hypercall(const privcmd_hypercall_t *arg)
 {
     const char *allow = getenv("FAKEPRIVCMD_ALLOW_UNLOCKED");
@@ -572,8 +622,11 @@ static int hypercall(const privcmd_hypercall_t *arg)
         if (c.vmas.v[i].start <= (uintptr_t)arg && (uintptr_t)(arg + 1) <= c.vmas.v[i].end)
             hc = *arg;
 
+    hypercall_result = 0;
     if (hc.op == UINT64_MAX)
         err = EFAULT;
+    else if (hc.op == __HYPERVISOR_xen_version && hc.arg[0] == XENVER_version)
+        err = 0, hypercall_result = FAKE_XEN_VERSION;  /* no argument to read */
     else if (hc.op != __HYPERVISOR_platform_op)
         err = ENOSYS;
     else {
@@ -633,5 +686,5 @@ int ioctl(int fd, unsigned long request, ...)
         errno = err;
         return -1;
     }
-    return 0;
+    return request == IOCTL_PRIVCMD_HYPERCALL ? hypercall_result : 0;
 }

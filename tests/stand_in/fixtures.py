@@ -49,6 +49,23 @@ def fakeprivcmd_interposer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_interposer(tmp_path_factory.mktemp("fakeprivcmd-build"))
 
 
+@pytest.fixture(scope="session")
+def fakeprivcmd_interposer_4_21(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stand-in compiled against Xen 4.21.2's ``platform.h`` (it knows ``XEN_PM_CPPC``)."""
+    from tests.layout import overlay_include
+
+    require_stand_in()
+    work = tmp_path_factory.mktemp("fakeprivcmd-4.21")
+    return build_interposer(work, overlay_include(work))
+
+
+@pytest.fixture
+def fake_privcmd_4_21(fakeprivcmd_interposer_4_21: Path, tmp_path: Path) -> FakePrivcmd:
+    """:func:`fake_privcmd`, decoding through Xen 4.21's header."""
+    return functools.partial(run_with_fake_privcmd, tmp_path=tmp_path,
+                             interposer=fakeprivcmd_interposer_4_21)
+
+
 @pytest.fixture
 def fake_privcmd(fakeprivcmd_interposer: Path, tmp_path: Path) -> FakePrivcmd:
     """Run a command under the fake privcmd, e.g. ``fake_privcmd([sys.executable, "-m", "pyxenplatform", ...])``."""
