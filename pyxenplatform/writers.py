@@ -15,6 +15,7 @@ from typing import Any
 
 from .model import (
     CoordType,
+    CppcInfo,
     CState,
     CxInfo,
     PowerTable,
@@ -76,6 +77,13 @@ def _px(px: PxInfo) -> dict[str, object]:
             "states": [_pstate(s) for s in px.states]}
 
 
+def _cppc(cppc: CppcInfo) -> dict[str, object]:
+    return {"highest_perf": cppc.highest_perf, "nominal_perf": cppc.nominal_perf,
+            "lowest_nonlinear_perf": cppc.lowest_nonlinear_perf,
+            "lowest_perf": cppc.lowest_perf, "lowest_mhz": cppc.lowest_mhz,
+            "nominal_mhz": cppc.nominal_mhz, "psd": _psd(cppc.psd)}
+
+
 def processor_mapping(proc: ProcessorPower) -> dict[str, object]:
     ids = proc.acpi_ids
     out: dict[str, object] = {"acpi_id": ids if ids == "all" else ids[0] if len(ids) == 1
@@ -88,6 +96,8 @@ def processor_mapping(proc: ProcessorPower) -> dict[str, object]:
         out["cx"] = _cx(proc.cx)
     if proc.px is not None:
         out["px"] = _px(proc.px)
+    if proc.cppc is not None:
+        out["cppc"] = _cppc(proc.cppc)
     return out
 
 
@@ -143,7 +153,8 @@ def _toml_section(header: str, mapping: dict[str, Any]) -> list[str]:
     tables, one state a line; ``cx``/``px`` get their own ``[section]`` after the
     keys (TOML puts sub-tables after a table's own keys)."""
     lines = [header]
-    sections = {k: v for k, v in mapping.items() if k in ("cx", "px") and isinstance(v, dict)}
+    sections = {k: v for k, v in mapping.items()
+                if k in ("cx", "px", "cppc") and isinstance(v, dict)}
     for key, value in mapping.items():
         if key in sections:
             continue
