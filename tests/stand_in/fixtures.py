@@ -56,7 +56,7 @@ def fakeprivcmd_interposer_4_21(tmp_path_factory: pytest.TempPathFactory) -> Pat
 
     require_stand_in()
     work = tmp_path_factory.mktemp("fakeprivcmd-4.21")
-    return build_interposer(work, overlay_include(work))
+    return build_interposer(work, include=overlay_include(work))
 
 
 @pytest.fixture
