@@ -276,8 +276,23 @@ class Hypervisor:
         return _succeeded(acpi_id, "px", sent)
 
     def set_ppc(self, acpi_id: int, px: PxInfo, ppc: int) -> UploadResult:
-        """Change only the platform limit (``_PPC``) of an ACPI id."""
-        return self.upload_px(acpi_id, _with_ppc(px, ppc), flags=abi.XEN_PX_PPC)
+        """Change only the platform limit (``_PPC``) of an ACPI id.
+
+        Made for a firmware notification handler that calls it again and
+        again: the ``PxInfo`` with the new ``ppc`` is made and checked once per
+        (``px``, ``ppc``) and remembered on ``px`` (at most one per P-state).
+        """
+        if getattr(px, PX_CHECKED, None) is None:
+            check_px("px", px)
+        variants = getattr(px, _PPC_VARIANTS, None)
+        if not isinstance(variants, dict):
+            variants = remember(px, _PPC_VARIANTS, {})
+        derived = variants.get(ppc) if type(ppc) is int else None
+        if derived is None:
+            derived = _with_ppc(px, ppc)
+            check_px("px", derived)  # a ppc that indexes no state is refused, not kept
+            variants[ppc] = derived
+        return self.upload_px(acpi_id, derived, flags=abi.XEN_PX_PPC)
 
     def upload_pdc(self, acpi_id: int, pdc: Pdc) -> UploadResult:
         """Send ``XEN_PM_PDC``; ``pdc_out`` is the capability word Xen lets firmware see."""
@@ -494,6 +509,8 @@ def _same_but_ppc(previous: PxInfo, px: PxInfo) -> bool:
 
 # The attribute a CxInfo's _Prepared lives in (see pyxenplatform.checks).
 _PREPARED = "_pyxenplatform_upload"
+# The attribute of a PxInfo holding set_ppc's variants of it, by ppc.
+_PPC_VARIANTS = "_pyxenplatform_ppc"
 
 
 class _Prepared:

@@ -17,7 +17,7 @@ import pytest
 
 from pyxenplatform import (
     CoordType, CState, CStateDependency, CxFlags, CxInfo, Hypervisor, Pdc, PsdDomain, PState,
-    PxInfo, Register,
+    PxInfo, Register, ValidationError,
 )
 from pyxenplatform import abi
 from pyxenplatform.marshal import build_cx, build_pdc, build_px
@@ -192,3 +192,19 @@ def test_a_fork_child_loads_packed_calls_into_pages_of_its_own() -> None:
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
     assert hv.upload_cx(0, CXS[2]).ok and hv.transport.arena.base_address == parent_pages
+
+
+def test_set_ppc_checks_each_limit_once_and_refuses_a_bad_one() -> None:
+    hv = Hypervisor.simulated(cpufreq_driver=True)
+    assert hv.upload_px(0, PX).ok
+    first = hv.set_ppc(0, PX, 3)
+    assert first.ok and first.sent["flags"] == ["PPC"] and first.sent["ppc"] == 3
+    again = hv.set_ppc(0, PX, 3)
+    assert again.ok and again.sent == first.sent
+    assert len(getattr(PX, "_pyxenplatform_ppc")) == 1  # one variant per limit, reused
+    for bad, rule in ((5, "does not index a P-state"), (-1, "does not fit"),
+                      (3.0, "must be an integer")):
+        with pytest.raises(ValidationError) as info:
+            hv.set_ppc(0, PX, bad)  # type: ignore[arg-type]
+        assert info.value.path == "px.ppc" and rule in info.value.rule
+    assert len(getattr(PX, "_pyxenplatform_ppc")) == 1  # refusals are not kept
