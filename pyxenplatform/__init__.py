@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
         ValidationError,
         XenPlatformError,
     )
+    from .firmware import load_firmware
     from .hypercalls import CpuVersion, PhysicalCpu
     from .hypervisor import Hypervisor, TableResult, UploadResult
     from .model import (
@@ -56,6 +57,7 @@ _EXPORTS = {
     "HypercallError": "errors", "PermissionDenied": "errors",
     "PrivcmdUnavailable": "errors", "ValidationError": "errors",
     "XenPlatformError": "errors",
+    "load_firmware": "firmware",
     "CpuVersion": "hypercalls", "PhysicalCpu": "hypercalls",
     "Hypervisor": "hypervisor", "TableResult": "hypervisor", "UploadResult": "hypervisor",
     "CoordType": "model", "CppcInfo": "model", "CState": "model", "CStateDependency": "model", "CxFlags": "model",
@@ -94,6 +96,7 @@ __all__ = [
     "UploadResult",
     "ValidationError",
     "XenPlatformError",
+    "load_firmware",
     "load_table",
     "table_from_mapping",
 ]

@@ -120,8 +120,15 @@ def _json_ready(value: object) -> object:
     return value
 
 
+def json_mapping(table: PowerTable) -> dict[str, object]:
+    """The table as JSON values (hex numbers as ``"0x.."`` strings)."""
+    out = _json_ready(table_mapping(table))
+    assert isinstance(out, dict)
+    return out
+
+
 def dumps_json(table: PowerTable) -> str:
-    return json.dumps(_json_ready(table_mapping(table)), indent=2) + "\n"
+    return json.dumps(json_mapping(table), indent=2) + "\n"
 
 
 # ------------------------------------------------------------------- TOML

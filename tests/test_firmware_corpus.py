@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pyxenplatform import load_firmware
 from pyxenplatform.acpi import evaluate_tables
 from pyxenplatform.firmware import FirmwareTable, convert_report
 from pyxenplatform.model import CoordType, CState, PState, Register, SpaceId
@@ -107,3 +108,12 @@ def test_json_and_toml_of_a_server_say_the_same() -> None:
     assert len(table.processors) == 80
     assert table_from_mapping(json.loads(dumps_json(table))) == \
         table_from_mapping(tomllib.loads(dumps_toml(table))) == table
+
+
+def test_load_firmware_reads_a_folder_as_the_reader_does() -> None:
+    path = CORPUS / "25-valve-jupiter-steamdeck" / "tables"
+    table = load_firmware(path)
+    assert table == table_of("25-valve-jupiter-steamdeck")
+    assert table.description == f"firmware of {path}, _PDC 0xbbf"
+    assert [str(w) for w in table.warnings] == \
+        [str(w) for w in table_of("25-valve-jupiter-steamdeck").warnings]
