@@ -28,19 +28,10 @@ from tests import acpiexec
 from tests.acpi.asl import asl_cases, compile_case
 from tests.acpi.support import CORPUS, corpus_machines, tool
 
-# Cases where the reader on main differed from acpiexec when this test landed, each with the
-# reason (details in /work/msgs/aml.md). The aml branch's fixes for all five are queued to land:
-# not strict, so either landing order stays green; the entries go once the fixes are on main.
-_ALIAS = ("an Alias (\\_PR.CPUn -> \\_PR.P00n) is read as a second processor; acpiexec lists it "
-          "as type Alias and Linux's acpi_bus_scan skips aliases")
-KNOWN_DIFFERENCES: dict[str, str] = {
-    "corpus/14-supermicro-x8dtt": _ALIAS,
-    "corpus/17-asrock-k10n78d": _ALIAS,
-    "corpus/20-supermicro-h8qg6": _ALIAS,
-    "asl/discovery": _ALIAS,
-    "asl/multi": "CPU0._PSS: Wait on a signalled Event or Acquire of a free Mutex with timeout 0 "
-                 "returns non-zero (timed out) where ACPICA returns 0",
-}
+# Cases where the reader and acpiexec differ, each with the reason (the AML reader's owner is
+# told in /work/msgs/aml.md). Empty: every corpus machine and ASL case is equal. An entry is an
+# xfail, strict, so a fix shows up until its entry goes.
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 CASES = [f"corpus/{m}" for m in corpus_machines()] + [f"asl/{c}" for c in asl_cases()]
 
@@ -115,7 +106,7 @@ def failed(value: object) -> bool:
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_DIFFERENCES[c], strict=False))
+    pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_DIFFERENCES[c], strict=True))
     if c in KNOWN_DIFFERENCES else c for c in CASES])
 def test_processors_equal_acpiexec(case: str, oracle: Oracle) -> None:
     expected = oracle.result(case)
