@@ -289,7 +289,7 @@ def test_processors_become_one_entry_per_acpi_id_and_pass_check() -> None:
         "\\_SB.CPU1 (ACPI id 2) processor: ACPI id already used by \\_PR.CPU1: left out "
         "(each ACPI id is uploaded once)",
         "\\_PR.CPU2 (ACPI id 3) _STA: 0x0: not present, left out",
-        "\\_PR.CPU3 (ACPI id 4) processor: no usable C-states or P-states: left out of the "
+        "\\_PR.CPU3 (ACPI id 4) processor: no usable C-states or P-states (nor CPPC): left out of the "
         "table",
         "\\_PR.CPU4 (ACPI id 5) _PSD: missing: sent as a one-CPU domain (8, SW_ALL)",
     ]

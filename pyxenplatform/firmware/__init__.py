@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..model import PowerTable, ProcessorPower
-from .cppc import convert_cpc
+from .cppc import MachineRegisters, RegisterReader, convert_cpc
 from .cst import convert_cst
 from .perf import convert_px
 from ..acpi import FirmwareProcessor, FirmwareReport
@@ -84,12 +84,15 @@ _NOT_SENT = {
 
 
 def convert_processor(proc: FirmwareProcessor, *, fallback_domain: int | None = None,
+                      registers: RegisterReader | None = None,
                       ) -> tuple[ProcessorPower | None, list[ConversionWarning]]:
     """One firmware processor -> its own :class:`ProcessorPower` (or None) and warnings.
 
     ``fallback_domain``: the ``_PSD`` domain for a processor with no valid
     ``_PSD`` (default: its ACPI id; :func:`convert_processors` picks one no
-    firmware ``_PSD`` uses).
+    firmware ``_PSD`` uses).  ``registers`` reads ``_CPC`` registers on the
+    running machine (:class:`~pyxenplatform.firmware.cppc.MachineRegisters`);
+    None for tables from files.
     """
     note = Notes(proc)
     objects = proc.objects
@@ -100,15 +103,15 @@ def convert_processor(proc: FirmwareProcessor, *, fallback_domain: int | None = 
     cx = convert_cst(usable["_CST"], note) if "_CST" in usable else None
     domain = proc.acpi_id if fallback_domain is None else fallback_domain
     px = convert_px(usable, domain, note)
-    if "_CPC" in usable:
-        convert_cpc(usable["_CPC"], note)
+    cppc = convert_cpc(usable, domain, note, registers) if "_CPC" in usable else None
     for name, reason in _NOT_SENT.items():
         if name in usable:
             note(name, reason)
-    if cx is None and px is None:
-        note("processor", "no usable C-states or P-states: left out of the table")
+    if cx is None and px is None and cppc is None:
+        note("processor", "no usable C-states or P-states (nor CPPC): left out of the table")
         return None, note.items
-    return ProcessorPower((proc.acpi_id,), cx=cx, px=px, description=proc.path), note.items
+    return ProcessorPower((proc.acpi_id,), cx=cx, px=px, cppc=cppc,
+                          description=proc.path), note.items
 
 
 def _psd_domain(proc: FirmwareProcessor) -> int | None:
@@ -120,7 +123,8 @@ def _psd_domain(proc: FirmwareProcessor) -> int | None:
 
 
 def convert_processors(processors: Iterable[FirmwareProcessor], *, description: str = "",
-                       notes: Sequence[str] = ()) -> FirmwareTable:
+                       notes: Sequence[str] = (),
+                       registers: RegisterReader | None = None) -> FirmwareTable:
     """Every processor -> a :class:`FirmwareTable`, one entry per ACPI id.
 
     Processors whose ``_STA`` says "not present" are left out (Linux binds no
@@ -145,7 +149,8 @@ def convert_processors(processors: Iterable[FirmwareProcessor], *, description: 
     base = max(used) + 1 if used else 0
     entries = []
     for proc in present.values():
-        entry, found = convert_processor(proc, fallback_domain=base + proc.acpi_id)
+        entry, found = convert_processor(proc, fallback_domain=base + proc.acpi_id,
+                                         registers=registers)
         warnings += found
         if entry is not None:
             entries.append(entry)
@@ -154,10 +159,12 @@ def convert_processors(processors: Iterable[FirmwareProcessor], *, description: 
     return FirmwareTable(tuple(entries), description, tuple(warnings), tuple(notes))
 
 
-def convert_report(report: FirmwareReport, *, description: str = "") -> FirmwareTable:
+def convert_report(report: FirmwareReport, *, description: str = "",
+                   registers: RegisterReader | None = None) -> FirmwareTable:
     """A ``read_firmware`` report -> :class:`FirmwareTable` (its warnings become ``.notes``)."""
     return convert_processors(report.processors, description=description,
-                              notes=tuple(str(w) for w in report.warnings))
+                              notes=tuple(str(w) for w in report.warnings),
+                              registers=registers)
 
 
 def load_firmware(path: str | os.PathLike[str] | None = None, *,
@@ -172,5 +179,8 @@ def load_firmware(path: str | os.PathLike[str] | None = None, *,
     from ..acpi import read_firmware  # here: the reader's modules load only when used
 
     where = "this machine" if path is None else os.fspath(path)
+    # _CPC registers are this machine's only when the tables are (never for files).
+    registers = MachineRegisters() if path is None else None
     return convert_report(read_firmware(path, pdc=pdc),
-                          description=f"firmware of {where}, _PDC {pdc:#x}")
+                          description=f"firmware of {where}, _PDC {pdc:#x}",
+                          registers=registers)
