@@ -406,6 +406,8 @@ class Hypervisor:
                     prep = getattr(proc.cx, _PREPARED, None)
                     append(self._send_cx(acpi_id, prep if type(prep) is _Prepared else
                                          _prepare_cx(proc.cx)))
+                elif kind == "px" and proc.px is not None:
+                    append(self._send_px(acpi_id, proc.px))
                 else:
                     append(self._upload_part(acpi_id, kind, proc))
         return result
@@ -447,28 +449,34 @@ def plan_uploads(table: PowerTable, cpus: Sequence[PhysicalCpu],
     table is checked first: :func:`~pyxenplatform.rules.check_explicit_ids`).
     """
     present = [c.acpi_id for c in sorted(cpus, key=lambda c: c.xen_cpuid)]
-    chosen: dict[tuple[int, Kind], ProcessorPower] = {}
-    explicit_keys: set[tuple[int, Kind]] = set()
+    # The last "all" entry of each kind, and the explicit (id, kind) entries
+    # (an explicit one wins; check_explicit_ids refused two for one key).
+    for_all: dict[Kind, ProcessorPower] = {}
+    explicit: dict[tuple[int, Kind], ProcessorPower] = {}
     for proc in table.processors:
-        explicit = proc.acpi_ids != "all"
-        ids = list(proc.acpi_ids) if proc.acpi_ids != "all" else present
         for kind in _kinds(proc):
-            for acpi_id in ids:
-                key = (acpi_id, kind)
-                if explicit or key not in explicit_keys:
-                    chosen[key] = proc
-                if explicit:
-                    explicit_keys.add(key)
+            if proc.acpi_ids == "all":
+                for_all[kind] = proc
+            else:
+                for acpi_id in proc.acpi_ids:
+                    explicit[acpi_id, kind] = proc
     # Present ids in Xen CPU order (an id present twice: at its last place),
     # then the explicit ids no present CPU has, by id; per id _PDC, Cx, Px, CPPC.
     order = {acpi_id: i for i, acpi_id in enumerate(present)}
     ids = sorted(order, key=order.__getitem__)
-    ids += sorted({acpi_id for acpi_id, _ in chosen}.difference(order))
     kinds: tuple[Kind, ...] = ("pdc", "cx", "px", "cppc")
-    plan = [(acpi_id, kind, chosen[acpi_id, kind]) for acpi_id in ids for kind in kinds
-            if (acpi_id, kind) in chosen]
+    everywhere = [(kind, for_all[kind]) for kind in kinds if kind in for_all]
+    if explicit:
+        plan = [(acpi_id, kind, chosen) for acpi_id in ids for kind in kinds
+                if (chosen := explicit.get((acpi_id, kind)) or for_all.get(kind)) is not None]
+        absent = sorted({acpi_id for acpi_id, _ in explicit}.difference(order))
+        plan += [(acpi_id, kind, explicit[acpi_id, kind]) for acpi_id in absent
+                 for kind in kinds if (acpi_id, kind) in explicit]
+    else:  # only "all" entries: every present id gets the same entries
+        plan = [(acpi_id, kind, proc) for acpi_id in ids for kind, proc in everywhere]
     boot = present[0] if present else None
-    if boot is not None and any(k == "cx" for (_, k) in chosen) and (boot, "cx") not in chosen:
+    has_cx = "cx" in for_all or any(kind == "cx" for _, kind in explicit)
+    if boot is not None and has_cx and "cx" not in for_all and (boot, "cx") not in explicit:
         warnings.append(f"the table has no C-states for ACPI id {boot} (Xen CPU 0): Xen keeps "
                         "using its default idle states until CPU 0's are uploaded")
     return plan
