@@ -26,6 +26,7 @@ MAX_LOOP_ITERATIONS = 0xFFFF  # ACPICA AcpiGbl_MaxLoopIterations
 MAX_CALL_DEPTH = 64
 MAX_OPS = 2_000_000  # terms executed per evaluation
 MAX_OBJECT_SIZE = 1 << 20  # elements of a package, bytes of a buffer or string
+MAX_TABLES = 256  # tables in the namespace, dynamic Loads included
 
 
 class Fault(Exception):
@@ -109,12 +110,18 @@ class Interpreter(StoreMixin):
 
     # -- tables and blocks -------------------------------------------------
 
-    def load_table(self, source: str, data: bytes) -> int:
-        """Load one DSDT/SSDT: run its code, defining its objects; errors become warnings."""
+    def load_table(self, source: str, data: bytes, *, dynamic: bool = False) -> int:
+        """Load one DSDT/SSDT: run its code, defining its objects; errors become warnings.
+
+        A ``dynamic`` load (AML's Load) counts against the work budget of the
+        evaluation that asked for it."""
         index = len(self.tables)
+        if dynamic and index >= MAX_TABLES:
+            raise Fault(f"more than {MAX_TABLES} tables loaded (AE_NO_MEMORY)")
         self.tables.append(LoadedTable(source, data, Parser(data, self.arity)))
         frame = Frame(self.ns.root, index, [])
-        self.ops = 0
+        if not dynamic:
+            self.ops = 0
         try:
             self.run_block(frame, 36, len(data), self.ns.root)
         except Fault as fault:

@@ -72,7 +72,9 @@ def load_from_object(it: Interpreter, t: Term, f: Frame) -> Any:
         raise Fault("Load: table checksum is wrong (AE_BAD_CHECKSUM)")
     depth, it.depth = it.depth, 0
     try:
-        index = it.load_table(f"Load@{t.off:#x}", data)
+        index = it.load_table(f"Load@{t.off:#x}", data, dynamic=True)
+        from .references import resolve_pending
+        resolve_pending(it)  # AcpiNsLoadTable resolves the new packages' named elements
     finally:
         it.depth = depth
     it.store(DdbHandle(index), t.args[1], f)
