@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from ..errors import AmlError, FirmwareError
+from ..errors import AmlError
 from .interpreter import Fault, Interpreter
 from .namespace import Node
 from .regions import DevMem, RegionBackend, ZeroMemory
@@ -376,11 +376,7 @@ def read_firmware(path: str | os.PathLike[str] | None = None, *, pdc: int = 0xBB
     Regions read as zeros for tables from files; for the running machine
     (``path=None``), SystemMemory is read from /dev/mem, read-only.
     """
-    from importlib import import_module
-    try:  # pyxenplatform.acpi.tables is the `tables` branch's module
-        load_tables = getattr(import_module(".tables", __package__), "load_tables")
-    except ImportError as exc:
-        raise FirmwareError(f"table loading is not available: {exc}") from None
+    from .tables import load_tables
     tables = load_tables(path)
     backend = memory if memory is not None else (DevMem() if path is None else ZeroMemory())
     try:
