@@ -147,7 +147,7 @@ class Interpreter(StoreMixin):
                     term, pos = parser.term(pos, end, scope)
                 except ParseError as exc:
                     raise Fault(exc.detail).locate(exc.offset, exc.opcode, frame.table) from None
-                if frame.table is not None and frame.created is not None and self.depth == 0:
+                if self.depth == 0:
                     # Module-level code: a failing term is reported, the rest still loads
                     # (ACPICA continues a table load after an AML error in one term).
                     try:

@@ -20,7 +20,7 @@ from .values import T_DEVICE, Mutex, Scope
 class Node:
     """One named object: ``obj`` is its value (data object, Method, Region, Scope...)."""
 
-    __slots__ = ("name", "parent", "children", "obj", "alias", "table", "flags", "_path")
+    __slots__ = ("name", "parent", "children", "obj", "alias", "table", "_path")
 
     def __init__(self, name: str, parent: Node | None, obj: Any = None) -> None:
         self.name = name
@@ -29,7 +29,6 @@ class Node:
         self.obj = obj
         self.alias: Node | None = None
         self.table = -1
-        self.flags = 0
         self._path: str | None = None
 
     @property
@@ -69,7 +68,6 @@ class Namespace:
         self.add(self.root, "_REV", 2)
         self.add(self.root, "_OS_", "Microsoft Windows NT")
         self.add(self.root, "_GL_", Mutex(0))
-        self.count = 0
 
     def add(self, parent: Node, name: str, obj: Any) -> Node:
         """Create ``parent.name`` holding ``obj`` and return it."""

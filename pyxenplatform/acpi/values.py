@@ -227,7 +227,6 @@ class DdbHandle:
 T_UNINIT, T_INTEGER, T_STRING, T_BUFFER, T_PACKAGE, T_FIELD, T_DEVICE, T_EVENT = range(8)
 T_METHOD, T_MUTEX, T_REGION, T_POWER, T_PROCESSOR, T_THERMAL, T_BUFFER_FIELD = range(8, 15)
 T_DDB, T_DEBUG = 15, 16
-T_SCOPE = 0  # a plain Scope reports Uninitialized/Any
 
 TYPE_NAMES = {
     T_UNINIT: "Uninitialized", T_INTEGER: "Integer", T_STRING: "String", T_BUFFER: "Buffer",
