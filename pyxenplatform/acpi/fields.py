@@ -164,7 +164,9 @@ def write_field(it: Interpreter, unit: FieldUnit | BufferField, value: Any) -> N
     first, count, shift = unit.span
     io = _index_io if unit.kind == "index" else _region_io
     rule = (unit.flags >> 5) & 3
-    if rule == 0:
+    if shift == 0 and unit.bit_length == 8 * count:
+        old = 0  # the field covers its whole datum: nothing to preserve
+    elif rule == 0:
         old = int.from_bytes(io(it, unit, first, count, None), "little")
     elif rule == 1:
         old = (1 << (8 * count)) - 1

@@ -23,6 +23,8 @@ from .stream import NamePath
 from .values import Buffer, BufferField, FieldUnit, Method, NodeRef, Package
 
 MAX_LOOP_ITERATIONS = 0xFFFF  # ACPICA AcpiGbl_MaxLoopIterations
+LOOP_TIMEOUT = 30 * 10_000_000  # ACPI_MAX_LOOP_TIMEOUT (30 s) in 100 ns timer units
+LOOP_COST = 100  # virtual time one While iteration takes (10 µs)
 MAX_CALL_DEPTH = 64
 MAX_OPS = 2_000_000  # terms executed per evaluation
 MAX_OBJECT_SIZE = 1 << 20  # elements of a package, bytes of a buffer or string
@@ -103,6 +105,7 @@ class Interpreter(StoreMixin):
         self.tables: list[LoadedTable] = []
         self.depth = 0
         self.ops = 0
+        self.clock = 0  # virtual time in 100 ns units: Sleep/Stall/While advance it
         self.reads: dict[tuple[str, int, int, int, str], None] | None = None
         self.warnings: list[str] = []
         self.handlers = HANDLERS

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from .convert import deref_index, to_buffer, to_integer, to_string
-from .interpreter import (MAX_LOOP_ITERATIONS, BreakSig, ContinueSig, Fault, Frame, Interpreter,
-                          ReturnSig, handler)
+from .interpreter import (LOOP_COST, LOOP_TIMEOUT, MAX_LOOP_ITERATIONS, BreakSig, ContinueSig,
+                          Fault, Frame, Interpreter, ReturnSig, handler)
 from .parser import ARG, LGREATER_EQUAL, LLESS_EQUAL, LNOT_EQUAL, LOCAL, NAMEREF, Term
 from .values import Buffer, IndexRef, copy_value
 
@@ -32,7 +32,11 @@ def _else(it: Interpreter, t: Term, f: Frame) -> None:
 
 @handler(0xA2)
 def _while(it: Interpreter, t: Term, f: Frame) -> None:
+    """While, bounded twice: ACPICA 20200925 aborts a loop after 30 s (dscontrol.c,
+    ACPI_MAX_LOOP_TIMEOUT) on its clock, which here is virtual (Sleep/Stall advance it,
+    and each iteration costs LOOP_COST); and after 65535 iterations in any case."""
     predicate, body = t.args
+    deadline = it.clock + LOOP_TIMEOUT
     for _ in range(MAX_LOOP_ITERATIONS):
         if not it.integer(predicate, f) & it.mask:
             return
@@ -41,7 +45,10 @@ def _while(it: Interpreter, t: Term, f: Frame) -> None:
         except BreakSig:
             return
         except ContinueSig:
-            continue
+            pass
+        it.clock += LOOP_COST
+        if it.clock > deadline:
+            raise Fault("While loop ran past ACPICA's 30 s limit (AE_AML_LOOP_TIMEOUT)")
     raise Fault(f"While loop ran {MAX_LOOP_ITERATIONS} iterations (AE_AML_LOOP_TIMEOUT)")
 
 
@@ -62,9 +69,16 @@ def _return(it: Interpreter, t: Term, f: Frame) -> None:
     raise ReturnSig(deref_index(value) if type(value) is IndexRef else value)
 
 
-@handler(0xA3, 0xCC, 0x86, 0x5B21, 0x5B22, 0x5B32)
+@handler(0x5B21, 0x5B22)
+def _stall_sleep(it: Interpreter, t: Term, f: Frame) -> None:
+    """Stall (µs) and Sleep (ms) wait for nobody: they only advance the virtual clock."""
+    amount = it.integer(t.args[0], f)
+    it.clock += amount * (10 if t.op == 0x5B21 else 10_000)
+
+
+@handler(0xA3, 0xCC, 0x86, 0x5B32)
 def _noop(it: Interpreter, t: Term, f: Frame) -> None:
-    # Noop, BreakPoint, Notify, Stall, Sleep, Fatal: harmless here (nothing waits).
+    # Noop, BreakPoint, Notify, Fatal: harmless here.
     for arg in t.args:
         if isinstance(arg, Term) and arg.op not in (NAMEREF, LOCAL, ARG):
             it.ev(arg, f)
@@ -89,7 +103,8 @@ def _revision(it: Interpreter, t: Term, f: Frame) -> int:
 
 @handler(0x5B33)
 def _timer(it: Interpreter, t: Term, f: Frame) -> int:
-    return 0
+    """Timer: the virtual clock in 100 ns units (deterministic, unlike acpiexec's)."""
+    return it.clock & it.mask
 
 
 @handler(0x5B31)

@@ -185,3 +185,18 @@ def test_loadtable_of_a_loaded_table_fails_like_acpiexec() -> None:
     assert call(s, "\\TST2") == 0
     with pytest.raises(Fault, match="AE_ALREADY_EXISTS"):
         call(s, "\\TST1")
+
+
+def test_while_times_out_after_30_virtual_seconds_of_sleep() -> None:
+    """ACPICA 20200925 ends a While after 30 s; Sleep/Stall advance a virtual clock,
+    which Timer reads (100 ns units), so a polling loop ends long before 65535 turns."""
+    body = (name_op("CNT", integer(0))
+            + method("TST", while_(integer(1), op(0x5B22, integer(1000))  # Sleep(1000 ms)
+                                   + op(0x75, name("CNT"))))
+            + method("TIM", op(0x70, op(0x5B33), LOCAL[0]) + op(0x5B21, integer(50))
+                     + ret(op(0x74, op(0x5B33), LOCAL[0], NULL))))
+    s = session(body)
+    with pytest.raises(Fault, match="30 s"):
+        call(s, "\\TST")
+    assert call(s, "\\CNT") == 30
+    assert call(s, "\\TIM") == 500  # Stall(50 us) = 500 ticks of 100 ns
