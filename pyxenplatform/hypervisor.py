@@ -40,7 +40,7 @@ from .hypercalls import (
 )
 from .marshal import build_cppc
 from .model import CppcInfo, CxInfo, Pdc, PowerTable, ProcessorPower, PxInfo
-from .packed import ID_OFFSET, OP_SIZE, PX_ALL, cx_image, pdc_image, px_image
+from .packed import ID_OFFSET, OP_SIZE, PX_ALL, PX_IMAGES, cx_image, pdc_image, px_image
 from .rules import (
     U32,
     Platform,
@@ -246,7 +246,7 @@ class Hypervisor:
             check_acpi_id("acpi_id", acpi_id)
         if getattr(px, PX_CHECKED, None) is None:
             check_px("px", px)
-        if flags is not None:
+        if flags is not None and (type(flags) is not int or not 0 <= flags <= U32):
             fit("flags", flags, U32, "xen_processor_performance.flags (u32)")
         return self._send_px(acpi_id, px, flags)
 
@@ -263,8 +263,10 @@ class Hypervisor:
                                        "states": len(px.states), "ppc": px.ppc}
             transport = self.transport
             try:
-                transport.platform_op(transport.arena.load(px_image(px, flags), ID_OFFSET,
-                                                           acpi_id))
+                images = getattr(px, PX_IMAGES, None)  # px_image(), without the call
+                image = images.get(flags) if type(images) is dict else None
+                base = transport.arena.load(image or px_image(px, flags), ID_OFFSET, acpi_id)
+                transport.platform_op(base)
             except OSError as exc:
                 return _refused(exc, acpi_id, "px", sent)
             if flags == PX_ALL or acpi_id in self._px_sent:

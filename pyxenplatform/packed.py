@@ -118,13 +118,17 @@ def _pack_cx(cx: CxInfo) -> Image:
     return Image(bytes(buf[:used]), handles)
 
 
+# The attribute of a PxInfo holding its images, by flags (see .checks).
+PX_IMAGES = "_pyxenplatform_images"
+
+
 def px_image(px: PxInfo, flags: int = PX_ALL) -> Image:
     """``XEN_PM_PX`` with the parts ``flags`` names, as ``build_px`` writes it."""
     if flags & ~0xF:  # bits Xen does not define: not worth remembering
         return _pack_px(px, flags)
-    images = memo(px, "_pyxenplatform_images")
+    images = memo(px, PX_IMAGES)
     if not isinstance(images, dict):
-        images = remember(px, "_pyxenplatform_images", {})
+        images = remember(px, PX_IMAGES, {})
     image = images.get(flags)
     if image is None:
         image = images[flags] = _pack_px(px, flags)
