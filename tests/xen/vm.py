@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -134,12 +134,15 @@ class XenVM:
         cpus: int = 2,
         cpu_model: str = DEFAULT_CPU,
         xen_cmdline: str = DEFAULT_XEN_CMDLINE,
+        acpi_tables: Sequence[Path] = (),
         timeout: float = 600.0,
     ) -> XenVM:
         """Start QEMU and wait until dom0's agent answers; XenVMError with the console if not.
 
         `release`: which Xen boots, one of RELEASES; `xen_cmdline`: Xen's command line, e.g.
-        ``DEFAULT_XEN_CMDLINE.replace("cpufreq=xen", "cpufreq=hwp")``.
+        ``DEFAULT_XEN_CMDLINE.replace("cpufreq=xen", "cpufreq=hwp")``. `acpi_tables`: compiled
+        tables (an SSDT from ``iasl``) QEMU adds to the firmware's ACPI tables (``-acpitable``):
+        Xen, dom0's kernel and /sys/firmware/acpi/tables see them.
         """
         if release not in RELEASES:
             raise XenVMError(f"Xen {release!r}: the tests boot {', '.join(RELEASES)}")
@@ -186,6 +189,10 @@ class XenVM:
             "-chardev", f"socket,id=agent,path={workdir / 'agent.sock'}",
             "-device", f"virtserialport,chardev=agent,name={PORT_NAME}",
         ]  # fmt: skip
+        for table in acpi_tables:
+            if "," in str(table):  # QEMU splits -acpitable's options on ","
+                raise XenVMError(f"-acpitable cannot take a path with a comma: {table}")
+            argv += ["-acpitable", f"file={table}"]
         # We listen and QEMU connects at start, so the host end is open before the guest's agent
         # opens the port (a virtio port reads as EOF while its host end is not connected).
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
