@@ -15,8 +15,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import abi
-from .errors import PermissionDenied, PrivcmdUnavailable, ValidationError, XenPlatformError
+from . import abi, cli_firmware
+from .errors import FirmwareError, PermissionDenied, PrivcmdUnavailable, ValidationError, XenPlatformError
 from .hypercalls import PhysicalCpu
 from .hypervisor import Hypervisor, TableResult, plan_uploads
 from .marshal import build_cppc, build_cx, build_pdc, build_px
@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Validate every FILE whole, then upload them: per "
                             "physical CPU _PDC, Cx, Px, the ACPI id of Xen CPU 0 first. "
                             "\"acpi_id = 'all'\" means every present physical CPU.")
-    upload.add_argument("files", nargs="+", metavar="FILE", help="a .json or .toml table")
+    upload.add_argument("files", nargs="*", metavar="FILE", help="a .json or .toml table")
     upload.add_argument("--acpi-id", type=int, action="append", metavar="N",
                         help="upload only for this ACPI id (repeatable)")
     upload.add_argument("--dry-run", action="store_true",
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--json", action="store_true",
                         help="print per ACPI id what was sent and Xen's answer, as JSON")
     add_dry_run(upload)
+    cli_firmware.add_upload_options(upload)
 
     show = sub.add_parser("show", help="show the ops as Xen will receive them",
                           description="Each op's fields as Xen reads them; --hex adds the "
@@ -115,16 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate tables only (nothing is sent)")
     check.add_argument("files", nargs="+", metavar="FILE")
+    cli_firmware.add_install_service(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "upload" and not args.files and not args.from_firmware:
+        parser.error("upload: give one or more table FILEs, or --from-firmware")
     _configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)])
     try:
         return COMMANDS[args.command](args)
-    except ValidationError as exc:
+    except (ValidationError, FirmwareError) as exc:  # bad input: nothing was sent
         return _fail(args, exc, EXIT_USAGE)
     except PrivcmdUnavailable as exc:
         return _fail(args, exc, EXIT_NO_PRIVCMD)
@@ -209,6 +214,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
+    if args.from_firmware:
+        return cli_firmware.cmd_upload_firmware(args)
     table, _ = _load(args.files)
     with _hypervisor(args, table) as hv:
         result = hv.upload_table(table, only_acpi_ids=args.acpi_id)
@@ -317,7 +324,8 @@ def hexdump(data: bytes, base: int) -> str:
     return "\n".join(rows)
 
 
-COMMANDS = {"cpus": cmd_cpus, "check": cmd_check, "upload": cmd_upload, "show": cmd_show}
+COMMANDS = {"cpus": cmd_cpus, "check": cmd_check, "upload": cmd_upload, "show": cmd_show,
+            "install-service": cli_firmware.cmd_install_service}
 
 
 if __name__ == "__main__":

@@ -56,7 +56,11 @@ from .sim import CpufreqMode, SimulatedXen
 from .transport import Privcmd, Transport
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Collection
     from types import TracebackType
+
+    from .fwupload import FirmwareUploadResult
     from typing import Self
 
 log = logging.getLogger(__name__)
@@ -427,6 +431,20 @@ class Hypervisor:
         if kind == "cppc" and proc.cppc is not None:
             return self._send_cppc(acpi_id, proc.cppc)
         raise AssertionError(f"plan names {kind} for an entry without it")
+
+    def upload_firmware(self, tables: str | os.PathLike[str] | None = None, *,
+                        pdc: int | None = None, only_acpi_ids: Iterable[int] | None = None,
+                        cpu_flags: Collection[str] | None = None) -> FirmwareUploadResult:
+        """Upload the firmware's own power objects, each physical CPU its own.
+
+        ``tables``: the running machine's (None), a folder or an acpidump file. The ``_PDC``
+        handshake with Xen decides what firmware returns (``pdc`` overrides the word). See
+        :func:`pyxenplatform.fwupload.upload_firmware`; the AML reader is imported only here.
+        """
+        from .fwupload import upload_firmware
+
+        return upload_firmware(self, tables, pdc=pdc, only_acpi_ids=only_acpi_ids,
+                               cpu_flags=cpu_flags)
 
     # -- lifetime ---------------------------------------------------------------
     def close(self) -> None:

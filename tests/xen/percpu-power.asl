@@ -12,10 +12,10 @@
  *         whose latency is 0x100 + the byte at physical address 0xFFFFE (the BIOS model byte) read
  *         through a SystemMemory OperationRegion: a value from machine memory, not a constant.
  *   C002  no _PDC but _OSC (Intel processor UUID); _CST depends on the granted caps: with C1 FFH
- *         (bit 8) one state C1 FFH (3 us), without it C1 HALT (SystemIO 0x417, 3 us) and
+ *         (bit 8) one state C1 FFH (3 us), without it C1 SystemIO 0x417 (3 us) and
  *         C2 SystemIO 0x418 (60 us).
  *   C003  _PDC; _CST depends on the granted caps: with C2/C3 FFH (bit 9) C1 FFH (5 us) and C2 FFH
- *         (MWAIT 0x10, 55 us); without, C1 HALT (SystemIO 0x419, 4 us), C2 SystemIO 0x41A (99 us),
+ *         (MWAIT 0x10, 55 us); without, C1 SystemIO 0x419 (4 us), C2 SystemIO 0x41A (99 us),
  *         C3 SystemIO 0x41B (150 us).
  *   CPFE  a Processor with ACPI id 0xFE that is in no MADT (its _STA says absent): firmware data
  *         that matches no physical CPU.
