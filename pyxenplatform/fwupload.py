@@ -19,7 +19,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -269,28 +269,16 @@ def _read_firmware(tables: Sequence[Table], from_machine: bool, answers: Mapping
     return chosen
 
 
-@dataclass(frozen=True)
-class _Present:
-    """A firmware processor with its ``_STA`` set aside (the conversion then keeps it).
-
-    Xen's CPU list says which processors exist. ``_STA`` is reported, not obeyed: firmware often
-    computes it from I/O ports, which the reader never touches (they read as zeros), as QEMU's
-    own processors do.
-    """
-
-    path: str
-    acpi_id: int
-    objects: Mapping[str, object]
-    status: None = None
-
-
 def _match(processors: list[tuple[FirmwareProcessor, int]], cpus: list[PhysicalCpu],
            per_cpu: dict[int, CpuUpload], result: FirmwareUploadResult,
            wanted: set[int]) -> PowerTable:
     """Firmware processors to physical CPUs by ACPI id; the PowerTable of the matched ones."""
     from .firmware import convert_processors
 
-    converted = convert_processors([_Present(p.path, p.acpi_id, p.objects) for p, _ in processors])
+    # Xen's CPU list says which processors exist. _STA is reported, not obeyed: firmware often
+    # computes it from I/O ports, which the reader never touches (they read as zeros), as QEMU's
+    # own processors do; with status None the conversion keeps every processor.
+    converted = convert_processors([replace(p, status=None) for p, _ in processors])
     by_path = {entry.description: entry for entry in converted.processors}
     dropped: dict[str, list[str]] = {}
     for warning in converted.warnings:
