@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .fwupload import CpuUpload, FirmwareUploadResult
     from .hypercalls import PhysicalCpu
-    from .hypervisor import UploadResult
+    from .hypervisor import Hypervisor, UploadResult
 
 log = logging.getLogger("pyxenplatform")
 
@@ -44,8 +44,11 @@ def add_upload_options(upload: argparse.ArgumentParser) -> None:
     group.add_argument("--pdc", type=_word, metavar="N",
                        help="the _PDC/_OSC capability word firmware sees, instead of Xen's "
                        "answer to Linux's word (then no handshake is sent)")
-    group.add_argument("--verify", action="store_true",
-                       help="read back what Xen holds and fail if it is less than was sent")
+    try:
+        group.add_argument("--verify", action="store_true",
+                           help="read back what Xen holds and fail if it is less than was sent")
+    except argparse.ArgumentError:
+        pass  # upload has --verify already (read-back, issue 10): the same flag serves both
 
 
 def add_install_service(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,7 +109,7 @@ def cmd_upload_firmware(args: argparse.Namespace) -> int:
     return code
 
 
-def _verify(hv: object, results: list[UploadResult]) -> list[str]:
+def _verify(hv: Hypervisor, results: list[UploadResult]) -> list[str]:
     """Read back what Xen holds (issue 10's verifier); until it exists, say so and pass."""
     try:
         from .verify import verify_uploads  # type: ignore[import-not-found, unused-ignore]
