@@ -61,6 +61,7 @@ acpiexec facts this relies on (acpica-tools 20200925), found by running it:
 from __future__ import annotations
 
 import re
+import resource
 import shutil
 import struct
 import subprocess
@@ -107,6 +108,8 @@ class OracleResult:
     crashes: list[str] = field(default_factory=list)      # commands acpiexec died in, dropped
     run_seconds: list[float] = field(default_factory=list)  # each run's wall time; the last
     #   run alone loads, handshakes and evaluates everything (what an OS would do)
+    run_cpu_seconds: list[float] = field(default_factory=list)  # each run's user+sys CPU time
+    #   (RUSAGE_CHILDREN deltas: exact when runs do not overlap, as in tests/benchmark.py)
 
 
 def acpiexec_path() -> str | None:
@@ -288,7 +291,11 @@ def run_oracle(files: Sequence[Path], *, caps: int = DEFAULT_CAPS) -> OracleResu
 
 
 def _run(result: OracleResult, files: Sequence[Path], commands: Sequence[str]) -> list[str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     sections, stdout, seconds = run_acpiexec(files, commands)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result.run_cpu_seconds.append(after.ru_utime + after.ru_stime
+                                  - before.ru_utime - before.ru_stime)
     result.runs += 1
     result.seconds += seconds
     result.run_seconds.append(seconds)

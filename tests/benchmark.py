@@ -19,7 +19,8 @@ Prints each figure with its target and PASS/FAIL; exits 1 if any FAILs.
 (g) the AML reader on each corpus machine (``../shared/acpi-corpus``): load +
     handshake + evaluate every processor, beside ACPICA's acpiexec doing the
     same on the same tables in the same run (its last oracle run: one process
-    that loads, handshakes and evaluates), and the whole corpus.
+    that loads, handshakes and evaluates), and the whole corpus; wall time,
+    with CPU time (which a loaded machine does not inflate) beside it.
 """
 
 from __future__ import annotations
@@ -326,31 +327,40 @@ CORPUS = ROOT.parent / "shared" / "acpi-corpus"
 
 
 def bench_aml_corpus() -> None:
+    """Ours against acpiexec on wall time, the time a user waits for the answer (acpiexec's
+    includes its start-up and the firmware's Sleep/Stall, which it really sleeps; ours runs in
+    this process, imports done). CPU time (user + sys), which a loaded machine does not
+    inflate, is printed beside it: there acpiexec's C is about as fast as ours."""
     from pyxenplatform.acpi import read_firmware
     from pyxenplatform.acpi.tables import load_tables
     from tests import acpiexec
-    machines = sorted(p.name for p in CORPUS.glob("*/tables/dsdt.dat") for p in [p.parent.parent])
+    machines = sorted(p.parent.parent.name for p in CORPUS.glob("*/tables/dsdt.dat"))
     print(f"(g) AML reader: load + _PDC/_OSC + 8 objects of every processor, per corpus machine "
           f"({len(machines)}), best of 3, beside acpiexec (one run) on the same tables")
     if not machines or acpiexec.acpiexec_path() is None:
         print(f"  skipped: needs {CORPUS} and acpiexec (acpica-tools)")
         return
-    ours_total = theirs_total = 0.0
+    totals = {"ours cpu": 0.0, "ours wall": 0.0, "acpiexec cpu": 0.0, "acpiexec wall": 0.0}
     for machine in machines:
         folder = CORPUS / machine / "tables"
-        best = float("inf")
+        cpu = wall = float("inf")
         for _ in range(3):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             report_ = read_firmware(folder, pdc=0xBBF)
-            best = min(best, time.perf_counter() - start)
+            cpu = min(cpu, time.process_time() - start_cpu)
+            wall = min(wall, time.perf_counter() - start)
         oracle = acpiexec.run_oracle([folder / t.source for t in load_tables(folder)])
-        theirs = oracle.run_seconds[-1]
-        ours_total += best
-        theirs_total += theirs
-        report(f"{machine} ours / acpiexec", best / theirs, "x", 1.0,
-               f"{best * 1e3:.0f} ms vs {theirs * 1e3:.0f} ms, "
+        their_cpu, their_wall = oracle.run_cpu_seconds[-1], oracle.run_seconds[-1]
+        for key, value in (("ours cpu", cpu), ("ours wall", wall), ("acpiexec cpu", their_cpu),
+                           ("acpiexec wall", their_wall)):
+            totals[key] += value
+        report(f"{machine} ours / acpiexec (wall)", wall / their_wall, "x", 1.0,
+               f"wall {wall * 1e3:.0f} vs {their_wall * 1e3:.0f} ms; CPU {cpu * 1e3:.0f} vs "
+               f"{their_cpu * 1e3:.0f} ms = {cpu / max(their_cpu, 1e-3):.2f}x; "
                f"{len(report_.processors)} processors")
-    report("whole corpus, ours", ours_total, "s", 5.0, f"acpiexec {theirs_total:.2f} s")
+    report("whole corpus, ours (wall)", totals["ours wall"], "s", 5.0,
+           f"CPU {totals['ours cpu']:.2f} s; acpiexec wall {totals['acpiexec wall']:.2f} s, "
+           f"CPU {totals['acpiexec cpu']:.2f} s")
 
 
 def main() -> int:
