@@ -23,6 +23,7 @@ file and the rule. Reads are bounded: only regular files, at most
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import stat
@@ -264,7 +265,7 @@ _DUMP_LINE = re.compile(r"\s*([0-9A-Fa-f]{4,8}):\s+((?:[0-9A-Fa-f]{2} ){0,15}[0-
 
 def load_acpidump_text(data: bytes, name: str) -> tuple[Table, ...]:
     """The DSDT and SSDTs of an ``acpidump`` text dump, named as acpixtract names them."""
-    found = _dump_bodies(data.decode("ascii", "replace"), name)
+    found = _dump_bodies(_dump_text(data), name)
     total = {sig: sum(1 for s, _ in found if s == sig) for sig, _ in found}
     tables: list[Table] = []
     seen: dict[str, int] = {}
@@ -276,6 +277,14 @@ def load_acpidump_text(data: bytes, name: str) -> tuple[Table, ...]:
     if not tables:
         raise TableError(name, "no DSDT or SSDT found: not an acpidump text file?")
     return _with_dsdt_first(tables, name)
+
+
+def _dump_text(data: bytes) -> str:
+    """The dump as text. On Windows, PowerShell's ``acpidump > dump.txt`` writes
+    UTF-16 with a byte-order mark, and editors may prepend a UTF-8 one."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "replace")
+    return data.removeprefix(codecs.BOM_UTF8).decode("ascii", "replace")
 
 
 def _dump_bodies(text: str, name: str) -> list[tuple[str, bytes]]:

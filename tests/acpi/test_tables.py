@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import struct
@@ -96,6 +97,18 @@ def test_acpidump_text_from_windows_with_banner_and_crlf(tmp_path: Path) -> None
     text = "Intel ACPI Component Architecture\r\n\r\n" + acpidump_text(
         [("DSDT", dsdt), ("SSDT", ssdt)]).replace("\n", "\r\n")
     (tmp_path / "dump.txt").write_text(text)
+    assert [t.data for t in load_tables(tmp_path / "dump.txt")] == [dsdt, ssdt]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_acpidump_text_with_a_byte_order_mark(tmp_path: Path, encoding: str) -> None:
+    """PowerShell's ``acpidump > dump.txt`` writes UTF-16 with a BOM; editors add a UTF-8 one."""
+    dsdt, ssdt = make_table(b"DSDT"), make_table()
+    text = acpidump_text([("DSDT", dsdt), ("SSDT", ssdt)]).replace("\n", "\r\n")
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    (tmp_path / "dump.txt").write_bytes(data)
     assert [t.data for t in load_tables(tmp_path / "dump.txt")] == [dsdt, ssdt]
 
 
