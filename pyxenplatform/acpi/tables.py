@@ -258,7 +258,9 @@ def _with_dsdt_first(tables: list[Table], source: str) -> tuple[Table, ...]:
 # acpidump text (ACPICA tools/acpidump/apdump.c, AcpiUtDumpBuffer): a header
 # line "SIG @ 0xADDRESS", then "  OFFS: XX XX ... XX  ascii" lines of up to 16
 # bytes. The ascii column follows two spaces; the byte run stops before it.
-_DUMP_HEADER = re.compile(r"\s*([A-Za-z0-9_!$]{4}|RSD PTR)\s*@\s*0x[0-9A-Fa-f]+\s*")
+# acpidump prints the RSDP's signature "RSD PTR " with "%4.4s" too: "RSD  @ 0x..."
+# (apdump.c AcpiApDumpTableBuffer); pmtools' older acpidump prints "RSD PTR @".
+_DUMP_HEADER = re.compile(r"\s*([A-Za-z0-9_!$]{4}|RSD PTR|RSD )\s*@\s*0x[0-9A-Fa-f]+\s*")
 _DUMP_LINE = re.compile(r"\s*([0-9A-Fa-f]{4,8}):\s+((?:[0-9A-Fa-f]{2} ){0,15}[0-9A-Fa-f]{2})"
                         r"(?:\s.*)?")
 

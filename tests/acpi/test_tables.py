@@ -112,6 +112,17 @@ def test_acpidump_text_with_a_byte_order_mark(tmp_path: Path, encoding: str) -> 
     assert [t.data for t in load_tables(tmp_path / "dump.txt")] == [dsdt, ssdt]
 
 
+def test_acpidump_text_with_the_rsdp_first(tmp_path: Path) -> None:
+    """acpidump prints the RSDP's "RSD PTR " signature with "%4.4s": "RSD  @ 0x...", older tools
+    "RSD PTR @ 0x..."; its hex lines belong to it, not to a missing header."""
+    dsdt = make_table(b"DSDT")
+    rsdp = acpidump_text([("RSD ", b"RSD PTR " + bytes(12))])
+    for header in ("RSD  @", "RSD PTR @"):
+        text = rsdp.replace("RSD  @", header) + acpidump_text([("DSDT", dsdt)])
+        (tmp_path / "dump.txt").write_text(text)
+        assert [t.data for t in load_tables(tmp_path / "dump.txt")] == [dsdt]
+
+
 def test_byte_identical_repeats_are_loaded_once(tmp_path: Path) -> None:
     dsdt, ssdt = make_table(b"DSDT"), make_table()
     (tmp_path / "dump.txt").write_text(acpidump_text(
