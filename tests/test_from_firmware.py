@@ -129,6 +129,15 @@ def test_dry_run_on_every_corpus_machine(machine: str,
     assert {c["acpi_id"] for c in report["cpus_without_firmware"]} == madt - with_data
 
 
+def test_no_usable_firmware_data_sends_only_the_handshake(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Dell OptiPlex 7020 read from files: its processors give nothing Xen can use.
+    code, report = run_json(capsys, "--tables", str(machine_tables("07-dell-optiplex-7020")))
+    assert code == 0 and report["cpus"], report
+    assert all(set(c["uploads"]) == {"pdc"} for c in report["cpus"])
+    assert any("no usable power objects for any physical CPU" in w for w in report["warnings"])
+
+
 def test_missing_tables_exit_2_with_one_line(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     code = cli_main(["upload", "--from-firmware", "--dry-run", "--tables", str(tmp_path / "no")])
