@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from types import ModuleType
+
 from pyxenplatform import abi
 
 HEADER = Path("/usr/include/xen/platform.h")
 # Xen 4.21.2's platform.h (identical in 4.22.0), committed: no Debian libxen-dev has it.
 HEADER_4_21 = Path(__file__).parent / "data" / "xen-4.21.2" / "platform.h"
+SYSCTL_HEADER = Path("/usr/include/xen/sysctl.h")
 # Members that exist only in Xen releases newer than the header being compiled:
 # the C side guards them with the macro that arrived with them.
 NEWER = {
@@ -67,10 +70,10 @@ def _bit_word(ctype: CType, path: str) -> int:
     return int.from_bytes(bytes(obj)[word_offset : word_offset + 4], "little")
 
 
-def ctypes_table(tags: list[str]) -> list[str]:
+def ctypes_table(tags: list[str], module: ModuleType = abi) -> list[str]:
     lines = []
     for tag in tags:
-        ctype: CType = getattr(abi, tag)
+        ctype: CType = getattr(module, tag)
         lines.append(f"{tag} sizeof {ctypes.sizeof(ctype)}")
         for path, ftype, offset, bitfield in members(ctype):
             if bitfield:
@@ -85,7 +88,7 @@ def _newer_macro(path: str) -> str | None:
     return next((m for p, m in NEWER.items() if f".{p}." in dotted), None)
 
 
-def c_program(tags: list[str]) -> str:
+def c_program(tags: list[str], module: ModuleType = abi, header: str = "xen/platform.h") -> str:
     """A C program printing the gcc side of :func:`ctypes_table` for ``tags``."""
     out = [
         "#include <stdio.h>",
@@ -93,11 +96,11 @@ def c_program(tags: list[str]) -> str:
         "#include <stdint.h>",
         "#include <string.h>",
         "#include <xen/xen.h>",
-        "#include <xen/platform.h>",
+        f"#include <{header}>",
         "int main(void) {",
     ]
     for tag in tags:
-        ctype: CType = getattr(abi, tag)
+        ctype: CType = getattr(module, tag)
         kind = "union" if issubclass(ctype, ctypes.Union) else "struct"
         ct = f"{kind} {tag}"
         out.append(f'printf("{tag} sizeof %zu\\n", sizeof({ct}));')
@@ -145,12 +148,13 @@ def overlay_include(workdir: Path) -> Path:
 
 
 def gcc_table(tags: list[str], workdir: Path, cc: str = "cc",
-              include: Path | None = None) -> list[str]:
+              include: Path | None = None, module: ModuleType = abi,
+              header: str = "xen/platform.h") -> list[str]:
     """Compile and run :func:`c_program` (with ``include`` first on the include
     path, if given); its output lines."""
     src = workdir / "layout.c"
     exe = workdir / "layout"
-    src.write_text(c_program(tags))
+    src.write_text(c_program(tags, module, header))
     # __XEN_TOOLS__ selects the current interface, as Xen's tools compile it.
     cmd = [cc, "-D__XEN_TOOLS__", "-Wall", "-Werror", "-o", str(exe), str(src)]
     if include is not None:

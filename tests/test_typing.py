@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pyxenplatform import abi
+from pyxenplatform import abi, abi_sysctl
 from tests import abi_stub
 
 ROOT = Path(__file__).parents[1]
@@ -54,14 +54,15 @@ def test_mypy_checks_every_source_file_and_only_planted_errors(tmp_path: Path) -
 
 
 def test_stub_is_generated_from_abi() -> None:
-    assert abi_stub.STUB.read_text() == abi_stub.render(), (
-        "stubs/pyxenplatform/abi.pyi is stale: run python -m tests.abi_stub"
-    )
+    for module, stub in ((abi, abi_stub.STUB), (abi_sysctl, abi_stub.SYSCTL_STUB)):
+        assert stub.read_text() == abi_stub.render(module), (
+            f"{stub.name} is stale: run python -m tests.abi_stub"
+        )
 
 
 def test_stubtest_finds_stub_and_runtime_in_agreement() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "pyxenplatform.abi",
+        [sys.executable, "-m", "mypy.stubtest", "pyxenplatform.abi", "pyxenplatform.abi_sysctl",
          "--allowlist", str(ROOT / "tests" / "data" / "stubtest-allowlist.txt")],
         cwd=ROOT, capture_output=True, text=True,
         env={**os.environ, "MYPYPATH": str(ROOT / "stubs")},
@@ -71,11 +72,11 @@ def test_stubtest_finds_stub_and_runtime_in_agreement() -> None:
 
 def test_field_annotations_are_the_fields() -> None:
     classes = [
-        v for v in vars(abi).values()
+        v for module in (abi, abi_sysctl) for v in vars(module).values()
         if isinstance(v, type) and issubclass(v, (ctypes.Structure, ctypes.Union))
-        and v.__module__ == abi.__name__
+        and v.__module__ == module.__name__
     ]
-    assert len(classes) > 60
+    assert len(classes) > 70
     for cls in classes:
         annotated = [n for n in cls.__annotations__ if n != "target"]
         assert annotated == [f[0] for f in cls._fields_], cls.__name__

@@ -471,6 +471,7 @@ TYPE_CHECKING: int
 xen_pfn_t = c_uint64
 xen_ulong_t = c_uint64
 __HYPERVISOR_platform_op: int
+__HYPERVISOR_xen_version: int
 XENVER_version: int
 XENPF_INTERFACE_VERSION: int
 XENPF_settime32: int
