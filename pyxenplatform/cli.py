@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import errno
 import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TextIO
 
 from . import abi, cli_firmware
@@ -20,6 +22,7 @@ from .errors import FirmwareError, PermissionDenied, PrivcmdUnavailable, Validat
 from .hypercalls import PhysicalCpu
 from .hypervisor import Hypervisor, TableResult, plan_uploads
 from .marshal import build_cppc, build_cx, build_pdc, build_px
+from .platforms import default_spec, parse
 from .model import PowerTable
 from .rules import check_explicit_ids, check_table
 from .sim import SimulatedXen, copy_from_guest
@@ -92,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--xen-version", type=parse_version, default=(4, 22), metavar="X.Y",
                        help="the simulated Xen's version (default 4.22; before 4.21 Xen "
                        "refuses CPPC)")
+        p.add_argument("--platform", metavar="SPEC", default=None,
+                       help="the CPU a dry run predicts for: host (this machine's CPUID; the "
+                       "default, permissive if unreadable), qemu (the test VM's), permissive, "
+                       "or field=value,... e.g. qemu,eist=1 (see pyxenplatform.platforms)")
 
     upload = sub.add_parser("upload", help="validate, then upload tables to Xen",
                             description="Validate every FILE whole, then upload them: per "
@@ -104,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="use the simulated hypervisor: show what Xen would keep and drop")
     upload.add_argument("--json", action="store_true",
                         help="print per ACPI id what was sent and Xen's answer, as JSON")
+    upload.add_argument("--verify", action="store_true",
+                        help="read back what Xen holds afterwards; exit 1, naming the likely "
+                        "cause, if it holds less than was sent")
     add_dry_run(upload)
     cli_firmware.add_upload_options(upload)
 
@@ -113,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("file", metavar="FILE")
     show.add_argument("--hex", action="store_true", help="dump the bytes too")
     add_dry_run(show)
+
+    status = sub.add_parser("status", help="show what Xen holds for each physical CPU",
+                            description="Read back from Xen, per physical CPU (Xen CPU id, "
+                            "ACPI id): the C-states it holds with their usage and residency, "
+                            "whether it still shows its 2 placeholder states (Xen CPU 0's "
+                            "C-states not uploaded yet), the cpufreq driver, governor and "
+                            "P-state frequencies.")
+    status.add_argument("--json", action="store_true", help="print a JSON document")
 
     check = sub.add_parser("check", help="validate tables only (nothing is sent)")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -184,8 +202,11 @@ def _hypervisor(args: argparse.Namespace, table: PowerTable | None = None) -> Hy
 
 
 def _simulated_xen(args: argparse.Namespace, cpus: list[PhysicalCpu]) -> SimulatedXen:
+    platform = replace(parse(args.platform or default_spec()), online_cpus=len(cpus))
     try:
-        return SimulatedXen(cpus, cpufreq=args.cpufreq, xen_version=args.xen_version)
+        return SimulatedXen(cpus, platform=platform, cpufreq_driver=platform.eist
+                            or platform.hw_pstate, cpufreq=args.cpufreq,
+                            xen_version=args.xen_version)
     except ValueError as exc:  # amd-cppc on a Xen before 4.21
         raise ValidationError("--cpufreq", str(exc)) from None
 
@@ -217,17 +238,34 @@ def cmd_upload(args: argparse.Namespace) -> int:
     if args.from_firmware:
         return cli_firmware.cmd_upload_firmware(args)
     table, _ = _load(args.files)
+    mismatches = None
     with _hypervisor(args, table) as hv:
-        result = hv.upload_table(table, only_acpi_ids=args.acpi_id)
+        if args.verify:
+            from .verify import verified_upload
+
+            result, mismatches = verified_upload(hv, table, args.acpi_id, args.platform)
+        else:
+            result = hv.upload_table(table, only_acpi_ids=args.acpi_id)
     if args.json:
-        report = {"dry_run": args.dry_run, "ok": result.ok, "warnings": result.warnings,
-                  "results": [r.to_json() for r in result.results]}
+        report = {"dry_run": args.dry_run, "ok": result.ok and not mismatches,
+                  "warnings": result.warnings, "results": [r.to_json() for r in result.results],
+                  "verify": None if mismatches is None else
+                  {"ok": not mismatches, "mismatches": [m.to_json() for m in mismatches]}}
         print(json.dumps(report, indent=2))
     else:
         _print_result(result, sys.stdout, args.dry_run)
+        if mismatches == []:
+            print("verify: Xen holds everything that was sent")
     for r in result.failed:
         print(f"pyxenplatform: error: {r.error}", file=sys.stderr)
-    return EXIT_OK if result.ok else EXIT_REFUSED
+    if args.dry_run and any(r.kind == "px" and r.errno == errno.ENODEV for r in result.failed):
+        print("pyxenplatform: note: the simulated CPU (--platform "
+              f"{args.platform or default_spec()}) has neither EIST nor hardware P-states, so "
+              "Xen would have no cpufreq driver; --platform permissive (or host,eist=1) "
+              "predicts for a CPU that has them", file=sys.stderr)
+    for m in mismatches or ():
+        print(f"pyxenplatform: verify: {m}", file=sys.stderr)
+    return EXIT_OK if result.ok and not mismatches else EXIT_REFUSED
 
 
 def _print_result(result: TableResult, out: TextIO, dry_run: bool) -> None:
@@ -324,8 +362,14 @@ def hexdump(data: bytes, base: int) -> str:
     return "\n".join(rows)
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from .cli_status import cmd_status as run  # a command imports only what it uses
+
+    return run(args)
+
+
 COMMANDS = {"cpus": cmd_cpus, "check": cmd_check, "upload": cmd_upload, "show": cmd_show,
-            "install-service": cli_firmware.cmd_install_service}
+            "install-service": cli_firmware.cmd_install_service, "status": cmd_status}
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ from .rules import (
     check_table,
     checked_cx,
 )
+from .readback import SysctlVersion
 from .sim import CpufreqMode, SimulatedXen
+from .status import CpuStatus, read_status
 from .transport import Privcmd, Transport
 
 if TYPE_CHECKING:
@@ -77,6 +79,9 @@ class UploadResult:
     afterwards (types, C0 first) when the transport can tell (the simulated
     hypervisor), else ``None``; ``dropped`` lists the states Xen skipped
     silently, with the reason.  ``pdc_out`` is the capability word Xen wrote back.
+    ``held`` is how many states Xen holds afterwards as read back from it (C-states with C0,
+    or P-states), on real Xen too: filled by ``upload --verify``
+    (:func:`pyxenplatform.verify.with_held`), else ``None``.
     """
 
     acpi_id: int
@@ -87,6 +92,7 @@ class UploadResult:
     kept: tuple[int, ...] | None = None
     dropped: tuple[str, ...] = ()
     pdc_out: int | None = None
+    held: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -99,13 +105,13 @@ class UploadResult:
             "errno": self.errno,
             "errno_name": errno.errorcode.get(self.errno, "") if self.errno else "",
             "error": self.error, "kept": list(self.kept) if self.kept is not None else None,
-            "dropped": list(self.dropped), "pdc_out": self.pdc_out,
+            "dropped": list(self.dropped), "pdc_out": self.pdc_out, "held": self.held,
         }
 
 
 _new_object = object.__new__
 _SUCCEEDED = {"acpi_id": 0, "kind": "cx", "sent": None, "errno": 0, "error": None,
-              "kept": None, "dropped": (), "pdc_out": None}
+              "kept": None, "dropped": (), "pdc_out": None, "held": None}
 
 
 def _succeeded(acpi_id: int, kind: Kind, sent: dict[str, object],
@@ -172,6 +178,7 @@ class Hypervisor:
         # with another thread's (the next begin() reuses the same pages).
         self._lock = threading.RLock()
         self._px_sent: dict[int, PxInfo] = {}
+        self._sysctl_version = SysctlVersion()  # found by the first read-back, then kept
 
     @classmethod
     def simulated(
@@ -199,6 +206,16 @@ class Hypervisor:
         """Vendor, family, model, stepping of a physical CPU (``XENPF_get_cpu_version``)."""
         with self._lock:
             return get_cpu_version(self.transport, xen_cpuid)
+
+    def status(self) -> list[CpuStatus]:
+        """What Xen holds for every present physical CPU: C-states, P-states, cpufreq.
+
+        Read back with ``XEN_SYSCTL_get_pmstat`` and ``XEN_SYSCTL_pm_op``; see
+        :mod:`pyxenplatform.status`.
+        """
+        with self._lock:
+            return read_status(self.transport, physical_cpus(self.transport),
+                               self._sysctl_version)
 
     # -- uploads ----------------------------------------------------------
     # An upload validates an object once (what passed is remembered on the
@@ -264,7 +281,8 @@ class Hypervisor:
                     else PX_ALL
             names = _PX_FLAG_NAMES[flags] if flags < 16 else _px_flag_names(flags)
             sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": list(names),
-                                       "states": len(px.states), "ppc": px.ppc}
+                                       "states": len(px.states), "ppc": px.ppc,
+                                       "frequencies_mhz": [s.core_frequency for s in px.states]}
             transport = self.transport
             try:
                 images = getattr(px, PX_IMAGES, None)  # px_image(), without the call

@@ -373,6 +373,9 @@ class Platform:
     eist: bool = False
     acpi_thermal: bool = False
     pdc_mwait: bool = False
+    # AMD's hardware P-states (CPUID 0x80000007 EDX bit 7): with EIST, what a cpufreq driver
+    # needs (a dry run's simulated Xen has one when either is set: pyxenplatform.platforms).
+    hw_pstate: bool = False
 
     def bm_flags(self, uploaded: CxFlags) -> tuple[bool, bool]:
         """``acpi_processor_power_init_bm_check``: Xen's own bm_check/bm_control."""

@@ -69,12 +69,16 @@ class CpuPowerState:
 
     slots: list[CState | None] = field(default_factory=list)
     dropped: list[tuple[CState, str]] = field(default_factory=list)
-    px_states: int = 0
+    px_frequencies: tuple[int, ...] = ()  # MHz, as the _PSS Xen keeps
     platform_limit: int = 0
     shared_type: int = 0
     px_initialised: bool = False
     cppc: CppcInfo | None = None  # as Xen stores it (a broken MHz pair reset to 0)
     cppc_initialised: bool = False
+
+    @property
+    def px_states(self) -> int:
+        return len(self.px_frequencies)
 
     @property
     def cstate_types(self) -> list[int]:
@@ -150,6 +154,10 @@ class SimulatedXen:
         self._by_xen_cpuid = {cpu.xen_cpuid: cpu for cpu in self.cpus}
         self._max_present = max(self._by_xen_cpuid, default=0)
         self.acpi_idle_active = False  # Xen switches once CPU 0 has its data
+        # XEN_SYSCTL_INTERFACE_VERSION: 0x15 in 4.17-4.20, 0x16 from 4.21.
+        self.sysctl_interface_version = 0x16 if xen_version >= (4, 21) else 0x15
+        # set_px_pminfo ignores a second _PSS from 4.19.3 and 4.20.1 (4.17 replaces it).
+        self.keeps_first_pss = xen_version >= (4, 20)
         # The latest set_pminfo calls, (op, acpi id, errno): bounded, so a
         # long-lived simulator does not grow.
         self.calls: deque[tuple[str, int | None, int]] = deque(maxlen=CALL_HISTORY)
@@ -187,6 +195,12 @@ class SimulatedXen:
         if op == XEN_VERSION and args and args[0] == abi.XENVER_version:
             return self.xen_version[0] << 16 | self.xen_version[1]
         raise _fail(errno.ENOSYS)
+
+    def sysctl(self, address: int) -> int:
+        """``__HYPERVISOR_sysctl``: the read-back sub-ops (:mod:`pyxenplatform.sim_sysctl`)."""
+        from . import sim_sysctl  # only read-back needs it
+
+        return sim_sysctl.answer(self, address)
 
     def close(self) -> None:
         self._arena.close()
@@ -277,11 +291,12 @@ class SimulatedXen:
             perf.control_register.space_id != perf.status_register.space_id
         ):
             raise _fail(errno.EINVAL)
-        if perf.flags & abi.XEN_PX_PSS:
+        # 4.19.3, 4.20.1, 4.21+ ignore a second _PSS (set_px_pminfo: "&& !pxpt->states").
+        if perf.flags & abi.XEN_PX_PSS and not (self.keeps_first_pss and held.px_frequencies):
             if perf.state_count <= 1:
                 raise _fail(errno.EINVAL)
-            held.px_states = len(copy_from_guest(abi.xen_processor_px, perf.states.p,
-                                                 perf.state_count))
+            held.px_frequencies = tuple(p.core_frequency for p in copy_from_guest(
+                abi.xen_processor_px, perf.states.p, perf.state_count))
         if perf.flags & abi.XEN_PX_PSD:
             if perf.shared_type not in (abi.XEN_CPUPERF_SHARED_TYPE_HW,
                                         abi.XEN_CPUPERF_SHARED_TYPE_ALL,

@@ -27,7 +27,7 @@ import os
 import struct
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
 
-from . import abi
+from . import abi, abi_sysctl
 from .errors import HypercallError, open_error
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ HYPERCALL_DEVICE = "/dev/xen/hypercall"
 # Module level on purpose: inside a class body ``abi.__HYPERVISOR_platform_op``
 # would be name-mangled.
 PLATFORM_OP = abi.__HYPERVISOR_platform_op
+SYSCTL = abi_sysctl.__HYPERVISOR_sysctl
 _ALIGN = 8  # the strictest alignment of any platform.h member (uint64_t)
 
 _U32 = struct.Struct("<I")
@@ -388,6 +389,10 @@ class Privcmd:
         _HYPERCALL_OP_ARG0.pack_into(call, 0, PLATFORM_OP, address)
         result: int = fcntl.ioctl(self._fd, abi.IOCTL_PRIVCMD_HYPERCALL, call, True)
         return result
+
+    def sysctl(self, address: int) -> int:
+        """``__HYPERVISOR_sysctl`` on the ``struct xen_sysctl`` at ``address`` (read-back)."""
+        return self.hypercall(SYSCTL, address)
 
     def close(self) -> None:
         """Close the device and release the arena; safe to call twice."""
