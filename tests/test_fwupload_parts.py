@@ -76,3 +76,21 @@ def test_simulated_cpus_of_corpus_machines() -> None:
     assert len(simulated_cpus(str(machine_tables("03-acer-extensa-4210")))) == 1
     # No MADT: ACPI ids 0 and 1.
     assert [c.acpi_id for c in simulated_cpus("/nonexistent")] == [0, 1]
+
+
+def test_dev_mem_reads_the_legacy_bios_area(tmp_path: Path) -> None:
+    # e820 calls 0xF0000-0xFFFFF "Reserved"; it is ROM, and the real-Xen test's SSDT reads the
+    # BIOS model byte at 0xFFFFE there (tests/xen/percpu-power.asl).
+    from pyxenplatform.acpi.regions import DevMem
+
+    image = tmp_path / "mem"
+    image.write_bytes(bytes(0xFFFFE) + b"\xfc\x00")
+    memmap = tmp_path / "memmap" / "0"
+    memmap.mkdir(parents=True)
+    for name, value in (("start", "0xf0000"), ("end", "0xfffff"), ("type", "Reserved")):
+        (memmap / name).write_text(value + "\n")
+    memory = DevMem(str(image), str(tmp_path / "memmap"))
+    # A refused range first (not memory in the map) must not stop later reads.
+    assert memory.read(0, 0x1000, 1) == (b"\x00", "unreadable")
+    assert memory.read(0, 0xFFFFE, 1) == (b"\xfc", "memory")
+    assert memory.read(0, 0xFFFFF, 2) == (bytes(2), "unreadable")  # past the BIOS area

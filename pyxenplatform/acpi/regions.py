@@ -54,6 +54,10 @@ class ZeroMemory:
 
 # e820 types that are memory, never device registers (Linux /sys/firmware/memmap/*/type).
 READABLE_TYPES = frozenset({"System RAM", "ACPI Tables", "ACPI Non-volatile Storage"})
+# The legacy BIOS area (0xE0000-0xFFFFF) is ROM or shadow RAM, never device registers, though
+# e820 calls it "Reserved": Linux's /dev/mem lets the low 1 MB outside System RAM be read even
+# under STRICT_DEVMEM (arch/x86/mm/init.c devmem_is_allowed), as dmidecode does at 0xF0000.
+BIOS_AREA = (0xE0000, 0xFFFFF)
 
 
 class DevMem(ZeroMemory):
@@ -79,7 +83,8 @@ class DevMem(ZeroMemory):
         if self.ranges is None:
             self.ranges = _memory_ranges(self.memmap)
         end = address + length - 1
-        return any(start <= address and end <= last for start, last in self.ranges)
+        return any(start <= address and end <= last
+                   for start, last in (*self.ranges, BIOS_AREA))
 
     def base(self, space: int, address: int, length: int) -> tuple[bytes, str]:
         if space != SYSTEM_MEMORY:
@@ -90,14 +95,16 @@ class DevMem(ZeroMemory):
             if self.fd is None:
                 if self.failed:
                     raise OSError("unavailable")
-                self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+                except OSError:
+                    self.failed = True  # only a failed open stops later tries, not a refused range
+                    raise
             data = os.pread(self.fd, length, address)
             if len(data) != length:
                 raise OSError("short read")
             return data, self.label
         except OSError:
-            if self.fd is None:
-                self.failed = True
             return bytes(length), "unreadable"
 
     def close(self) -> None:
