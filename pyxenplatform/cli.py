@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TextIO
 
-from . import abi, cli_firmware
+from . import abi, cli_firmware, cli_firmware_table
 from .errors import FirmwareError, PermissionDenied, PrivcmdUnavailable, ValidationError, XenPlatformError
 from .hypercalls import PhysicalCpu
 from .hypervisor import Hypervisor, TableResult, plan_uploads
@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate tables only (nothing is sent)")
     check.add_argument("files", nargs="+", metavar="FILE")
     cli_firmware.add_install_service(sub)
+    cli_firmware_table.add_parser(sub)
     return parser
 
 
@@ -369,7 +370,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"cpus": cmd_cpus, "check": cmd_check, "upload": cmd_upload, "show": cmd_show,
-            "install-service": cli_firmware.cmd_install_service, "status": cmd_status}
+            "install-service": cli_firmware.cmd_install_service, "status": cmd_status,
+            "firmware": cli_firmware_table.run}
 
 
 if __name__ == "__main__":

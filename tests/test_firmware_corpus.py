@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from pyxenplatform import load_firmware
-from pyxenplatform.acpi import evaluate_tables
+from pyxenplatform import acpi, load_firmware
+from pyxenplatform.acpi import FirmwareReport, evaluate_tables, raw_json
+from pyxenplatform.acpi import read_firmware as _real_read_firmware
+from pyxenplatform.cli import main
 from pyxenplatform.firmware import FirmwareTable, convert_report
 from pyxenplatform.model import CoordType, CState, PState, Register, SpaceId
 from pyxenplatform.rules import check_table
@@ -117,3 +119,89 @@ def test_load_firmware_reads_a_folder_as_the_reader_does() -> None:
     assert table.description == f"firmware of {path}, _PDC 0xbbf"
     assert [str(w) for w in table.warnings] == \
         [str(w) for w in table_of("25-valve-jupiter-steamdeck").warnings]
+# ------------------------------------------------------------- the command
+
+
+@cache
+def _read(path: str, pdc: int) -> FirmwareReport:
+    return _real_read_firmware(path, pdc=pdc)
+
+
+@pytest.fixture
+def cached_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each machine's tables are evaluated once for all the command's tests."""
+    monkeypatch.setattr(acpi, "read_firmware",
+                        lambda path, *, pdc: _read(str(path), pdc))
+
+
+def firmware(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(["firmware", *args])
+    except SystemExit as exc:  # argparse's usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("form", ["toml", "json"])
+@pytest.mark.parametrize("machine", sorted(set(MACHINES) - NOTHING_USABLE))
+def test_the_printed_table_passes_check_and_loads_back(
+        machine: str, form: str, tmp_path: Path, cached_reader: None,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = firmware(capsys, str(CORPUS / machine / "tables"), f"--{form}")
+    assert code == 0, err
+    assert err.splitlines()[-1].startswith("pyxenplatform: ")
+    written = tmp_path / f"{machine}.{form}"
+    written.write_text(out)
+    assert main(["check", str(written)]) == 0
+    assert load_table(written) == table_of(machine)
+
+
+@pytest.mark.parametrize("machine", sorted(NOTHING_USABLE))
+def test_nothing_usable_is_exit_2_with_the_reasons(
+        machine: str, cached_reader: None, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(CORPUS / machine / "tables")
+    code, out, err = firmware(capsys, path)
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        f"pyxenplatform: error: {path}: no processor has C-states or P-states Xen can use "
+        f"({len(_read(path, 0xBBF).processors)} processors read; the warnings say why)")
+    assert "pyxenplatform: warning: " in err
+    code, out, _ = firmware(capsys, path, "--json")
+    assert (code, out) == (2, "")
+    # The raw objects are still there to look at.
+    code, out, _ = firmware(capsys, path, "--raw", "--json")
+    assert code == 0 and json.loads(out)["processors"]
+
+
+def test_raw_json_is_the_readers_report(cached_reader: None,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(CORPUS / "25-valve-jupiter-steamdeck" / "tables")
+    code, out, _ = firmware(capsys, path, "--raw", "--json")
+    doc = json.loads(out)
+    assert code == 0
+    first = doc["processors"][0]
+    assert (first["path"], first["acpi_id"]) == ("\\_SB.PLTF.C000", 0)
+    assert first["objects"]["_CST"][2] == [
+        {"space_id": 1, "bit_width": 8, "bit_offset": 0, "access_size": 1, "address": "0x414"},
+        2, 18, 0]
+    assert raw_json(_read(path, 0xBBF))["processors"] == doc["processors"]
+
+
+def test_identical_warnings_are_grouped(cached_reader: None,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, err = firmware(capsys, str(CORPUS / "24-asrock-b650-pg-lightning" / "tables"))
+    assert ("pyxenplatform: warning: \\_SB.PLTF.C000 ... \\_SB.PLTF.C01F (32 processors, ACPI ids "
+            "0-31) _CSD: not sent") in err
+    assert err.count("\n") < 10
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["missing-folder"], "missing-folder"),
+    (["--pdc", "0x1_0000_0000", "x"], "a _PDC capability DWORD is 0..0xffffffff"),
+    (["--toml", "--json", "x"], "--toml: --json and --raw print JSON"),
+])
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = firmware(capsys, *args)
+    assert code == 2 and message in err.splitlines()[-1], err
