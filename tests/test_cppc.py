@@ -351,3 +351,16 @@ def test_show_prints_the_cppc_fields(capsys: pytest.CaptureFixture[str]) -> None
     assert "u.set_pminfo.u.cppc_data.pad = [0, 0, 0]" in out
     assert "u.set_pminfo.u.cppc_data.cpc.nominal_mhz = 0x1195" in out
     assert "u.set_pminfo.u.cppc_data.shared_type = 0x1" in out
+
+
+# ------------------------------------------------------------- status
+
+
+def test_status_says_which_xen_each_upload_needs() -> None:
+    from pyxenplatform.xen_features import describe, features
+
+    assert [f["available"] for f in features((4, 17))] == [True, False]
+    assert [f["available"] for f in features((4, 22))] == [True, True]
+    assert [f["available"] for f in features(None)] == [None, None]
+    assert describe((4, 20))[1] == ("Xen 4.20: XEN_PM_CPPC (_CPC + _PSD, used with "
+                                    "cpufreq=amd-cppc) needs Xen 4.21: not available")
