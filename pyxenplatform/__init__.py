@@ -100,10 +100,15 @@ __all__ = [
     "load_table",
     "table_from_mapping",
 ]
-__version__ = "0.1.0"
+__version__: str  # this release, from the package metadata (pyxenplatform.version)
 
 
 def __getattr__(name: str) -> object:
+    if name == "__version__":  # on demand: importlib.metadata is not free
+        from .version import package_version
+
+        globals()[name] = package_version()
+        return globals()[name]
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

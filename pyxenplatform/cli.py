@@ -2,40 +2,45 @@
 
 Exit codes: 0 success; 1 the hypervisor refused something; 2 bad input or
 usage (nothing was sent); 3 no privcmd device (not a dom0, or xen-privcmd
-not loaded); 4 permission denied (needs root in dom0).
+not loaded); 4 permission denied (needs root in dom0); 5 a local failure
+(not Xen's: locking memory, out of memory); 141 stdout closed (``| head``).
+
+This module is the parser and the dispatcher only.  A command is a function
+``(args) -> exit code`` set with ``set_defaults(run=...)``; the core ones live
+in :mod:`pyxenplatform.commands`, human output in :mod:`pyxenplatform.output`,
+the ``--json`` contract in :mod:`pyxenplatform.report`.  Errors raised by a
+command become one stderr line, or with ``--json`` one error document.
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
-import errno
-import json
 import logging
+import os
 import sys
-from collections.abc import Sequence
-from dataclasses import replace
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn, cast
 
-from . import abi, cli_firmware, cli_firmware_table
-from .errors import FirmwareError, PermissionDenied, PrivcmdUnavailable, ValidationError, XenPlatformError
-from .hypercalls import PhysicalCpu
-from .hypervisor import Hypervisor, TableResult, plan_uploads
-from .marshal import build_cppc, build_cx, build_pdc, build_px
-from .platforms import default_spec, parse
-from .model import PowerTable
-from .rules import check_explicit_ids, check_table
-from .sim import SimulatedXen, copy_from_guest
-from .sources import load_table
-from .transport import Privcmd
+from . import commands, report
+from .errors import ValidationError, XenPlatformError
+from .model import AcpiIds
+from .readers import show_value
+from .report import EXIT_NO_PRIVCMD, EXIT_OK, EXIT_PERMISSION, EXIT_REFUSED, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from .hypercalls import PhysicalCpu
+
+__all__ = ["EXIT_NO_PRIVCMD", "EXIT_OK", "EXIT_PERMISSION", "EXIT_REFUSED", "EXIT_USAGE",
+           "build_parser", "main"]
 
 log = logging.getLogger("pyxenplatform")
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_PRIVCMD, EXIT_PERMISSION = 0, 1, 2, 3, 4
+Command = Callable[[argparse.Namespace], int]
 
 EPILOG = """\
 exit codes: 0 ok, 1 Xen refused something, 2 bad input or usage (nothing sent),
-3 no privcmd device (not a Xen dom0, or modprobe xen-privcmd), 4 needs root in dom0.
+3 no privcmd device (not a Xen dom0, or modprobe xen-privcmd), 4 needs root in dom0,
+5 a local failure (not Xen's), 141 output closed early.
 
 examples:
   pyxenplatform cpus --json
@@ -46,15 +51,29 @@ examples:
 
 
 def parse_cpus(spec: str) -> list[PhysicalCpu]:
-    """``xen_cpuid:apic_id:acpi_id,...`` -> CPUs for the simulated hypervisor."""
+    """``xen_cpuid[:apic_id]:acpi_id,...`` -> CPUs for the simulated hypervisor.
+
+    The ACPI id is always the last number (``0:2`` or ``0:0:2``, as 0.1.0 took
+    it); the APIC id defaults to the Xen CPU id.  Numbers as a table writes them
+    (decimal or hex), checked as Xen would report them
+    (:func:`~pyxenplatform.sim.check_cpus`)."""
+    from .hypercalls import PhysicalCpu
+    from .sim import check_cpus
+    from .sources import integer
+
+    items = spec.split(",")
     cpus = []
-    for item in spec.split(","):
-        try:
-            xen_cpuid, apic_id, acpi_id = (int(x, 0) for x in item.split(":"))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{item!r}: expected xen_cpuid:apic_id:acpi_id, e.g. 0:0:2") from None
-        cpus.append(PhysicalCpu(xen_cpuid, acpi_id, apic_id, True))
+    try:
+        for i, item in enumerate(items[:MAX_CPU_SPECS + 1]):
+            fields = item.split(":")
+            if not 2 <= len(fields) <= 3:
+                raise ValidationError(f"--cpus[{i}]", f"{show_value(item)}: expected "
+                                      "xen_cpuid[:apic_id]:acpi_id, e.g. 0:2 or 0:0:2")
+            xen_cpuid, *apic, acpi_id = (integer(x, f"--cpus[{i}]") for x in fields)
+            cpus.append(PhysicalCpu(xen_cpuid, acpi_id, apic[0] if apic else xen_cpuid, True))
+        check_cpus(cpus, "--cpus")
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return cpus
 
 
@@ -67,95 +86,196 @@ def parse_version(text: str) -> tuple[int, int]:
     return major, minor
 
 
+def parse_acpi_id(text: str) -> AcpiIds:
+    """``--acpi-id``: what a table's ``acpi_id`` takes (decimal, hex string, ``all``)."""
+    from .sources import acpi_ids
+
+    try:
+        return acpi_ids(text, "--acpi-id")
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class UsageError(ValidationError):
+    """A command line argparse refused (exit 2, as argparse's own)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is raised, so ``--json`` can still print its document."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError("", message, source=None) from _ParserRef(self)
+
+
+class _ParserRef(Exception):
+    """Carries the (sub)parser whose usage to print with a UsageError."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        super().__init__(parser.prog)
+        self.parser = parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the release and the Xen interfaces spoken (imports abi only then)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the release and the Xen interface versions, then exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from .version import version_text
+
+        print(version_text())
+        parser.exit()
+
+
+def common_options() -> dict[str, _Parser]:
+    """Parent parsers a command can take with ``parents=[...]``: ``json``, ``strict``
+    and ``cpus`` (the simulated host of ``--dry-run``)."""
+    json = _Parser(add_help=False)
+    json.add_argument("--json", action="store_true",
+                      help="print one JSON document (schema in the README), even on failure")
+    strict = _Parser(add_help=False)
+    strict.add_argument("--strict", action="store_true",
+                        help="treat a predicted drop or an id matching no CPU as an error")
+    cpus = _Parser(add_help=False)
+    cpus.add_argument("--cpus", type=parse_cpus, metavar="SPEC", dest="sim_cpus",
+                      help="CPUs of the simulated hypervisor, xen_cpuid[:apic_id]:acpi_id,... "
+                      "(default: the table's ACPI ids, else ACPI ids 0 and 1)")
+    cpus.add_argument("--cpufreq", choices=("xen", "amd-cppc", "none"), default="xen",
+                      help="the simulated Xen's cpufreq= mode (default xen: P-states; "
+                      "amd-cppc: CPPC, Xen 4.21+)")
+    cpus.add_argument("--xen-version", type=parse_version, default=(4, 22), metavar="X.Y",
+                      help="the simulated Xen's version (default 4.22; before 4.21 Xen "
+                      "refuses CPPC)")
+    cpus.add_argument("--platform", metavar="SPEC", default=None,
+                      help="the CPU a dry run predicts for: host (this machine's CPUID; the "
+                      "default, permissive if unreadable), qemu (the test VM's), permissive, "
+                      "or field=value,... e.g. qemu,eist=1 (see pyxenplatform.platforms)")
+    return {"json": json, "strict": strict, "cpus": cpus}
+
+
+# Filled by build_parser: the subcommand names (to name a usage error's command).
+COMMAND_NAMES: set[str] = set()
+# --cpus takes at most as many CPUs as Xen supports.
+MAX_CPU_SPECS = 16383
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pyxenplatform",
         description="Upload processor power tables (C-states, P-states, _PDC) to Xen "
         "from a Linux dom0, validated as Xen validates them.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more log output (-vv for debug)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--privcmd", metavar="PATH",
                         help="privcmd device (default: $PYXENPLATFORM_PRIVCMD, /dev/xen/privcmd)")
+    from . import cli_firmware  # its own imports are lazy: the parser stays cheap
+
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    COMMAND_NAMES.clear()
+    common = common_options()
 
     cpus = sub.add_parser("cpus", help="list the physical CPUs Xen reports",
+                          parents=[common["json"]],
                           description="The physical CPUs from XENPF_get_cpuinfo: Xen CPU id, "
                           "ACPI id (what power tables are keyed by), APIC id, online.")
-    cpus.add_argument("--json", action="store_true", help="print a JSON list")
-
-    def add_dry_run(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--cpus", type=parse_cpus, metavar="SPEC", dest="sim_cpus",
-                       help="CPUs of the simulated hypervisor, xen_cpuid:apic_id:acpi_id,... "
-                       "(default: the table's ACPI ids, else ACPI ids 0 and 1)")
-        p.add_argument("--cpufreq", choices=("xen", "amd-cppc", "none"), default="xen",
-                       help="the simulated Xen's cpufreq= mode (default xen: P-states; "
-                       "amd-cppc: CPPC, Xen 4.21+)")
-        p.add_argument("--xen-version", type=parse_version, default=(4, 22), metavar="X.Y",
-                       help="the simulated Xen's version (default 4.22; before 4.21 Xen "
-                       "refuses CPPC)")
-        p.add_argument("--platform", metavar="SPEC", default=None,
-                       help="the CPU a dry run predicts for: host (this machine's CPUID; the "
-                       "default, permissive if unreadable), qemu (the test VM's), permissive, "
-                       "or field=value,... e.g. qemu,eist=1 (see pyxenplatform.platforms)")
+    cpus.set_defaults(run=commands.cmd_cpus, dry_run=False)
 
     upload = sub.add_parser("upload", help="validate, then upload tables to Xen",
+                            parents=[common["json"], common["strict"], common["cpus"]],
                             description="Validate every FILE whole, then upload them: per "
                             "physical CPU _PDC, Cx, Px, the ACPI id of Xen CPU 0 first. "
                             "\"acpi_id = 'all'\" means every present physical CPU.")
     upload.add_argument("files", nargs="*", metavar="FILE", help="a .json or .toml table")
-    upload.add_argument("--acpi-id", type=int, action="append", metavar="N",
-                        help="upload only for this ACPI id (repeatable)")
+    upload.add_argument("--acpi-id", type=parse_acpi_id, action="append", metavar="ID",
+                        help="upload only for this ACPI id: decimal, \"0x..\" or \"all\", "
+                        "as a table's acpi_id (repeatable)")
     upload.add_argument("--dry-run", action="store_true",
                         help="use the simulated hypervisor: show what Xen would keep and drop")
-    upload.add_argument("--json", action="store_true",
-                        help="print per ACPI id what was sent and Xen's answer, as JSON")
     upload.add_argument("--verify", action="store_true",
                         help="read back what Xen holds afterwards; exit 1, naming the likely "
                         "cause, if it holds less than was sent")
-    add_dry_run(upload)
-    cli_firmware.add_upload_options(upload)
+    cli_firmware.add_upload_options(upload)  # --from-firmware, --tables, --pdc (issue 9)
+    upload.set_defaults(run=commands.cmd_upload)
 
     show = sub.add_parser("show", help="show the ops as Xen will receive them",
+                          parents=[common["cpus"]],
                           description="Each op's fields as Xen reads them; --hex adds the "
                           "exact bytes of the hypercall buffer (op plus arrays).")
     show.add_argument("file", metavar="FILE")
     show.add_argument("--hex", action="store_true", help="dump the bytes too")
-    add_dry_run(show)
+    show.set_defaults(run=commands.cmd_show)
 
     status = sub.add_parser("status", help="show what Xen holds for each physical CPU",
+                            parents=[common["json"]],
                             description="Read back from Xen, per physical CPU (Xen CPU id, "
                             "ACPI id): the C-states it holds with their usage and residency, "
                             "whether it still shows its 2 placeholder states (Xen CPU 0's "
                             "C-states not uploaded yet), the cpufreq driver, governor and "
                             "P-state frequencies.")
-    status.add_argument("--json", action="store_true", help="print a JSON document")
+    status.set_defaults(run=_status, dry_run=False)
 
-    check = sub.add_parser("check", help="validate tables only (nothing is sent)")
+    check = sub.add_parser("check", help="validate tables only (nothing is sent)",
+                           parents=[common["json"]])
     check.add_argument("files", nargs="+", metavar="FILE")
-    cli_firmware.add_install_service(sub)
-    cli_firmware_table.add_parser(sub)
+    check.set_defaults(run=commands.cmd_check)
+    # argparse's _SubParsersAction is invariant in its parser class: ours subclasses it.
+    cli_firmware.add_install_service(cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub))
+    from . import cli_firmware_table
+
+    cli_firmware_table.add_parser(sub, parents=[common["json"]])
+    COMMAND_NAMES.update(sub.choices)
     return parser
 
 
+def _status(args: argparse.Namespace) -> int:
+    from .cli_status import cmd_status  # a command imports only what it uses
+
+    return cmd_status(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+    """Entry point; returns the exit code (a usage error exits 2 as argparse does)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "upload" and not args.files and not args.from_firmware:
-        parser.error("upload: give one or more table FILEs, or --from-firmware")
-    _configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)])
     try:
-        return COMMANDS[args.command](args)
-    except (ValidationError, FirmwareError) as exc:  # bad input: nothing was sent
-        return _fail(args, exc, EXIT_USAGE)
-    except PrivcmdUnavailable as exc:
-        return _fail(args, exc, EXIT_NO_PRIVCMD)
-    except PermissionDenied as exc:
-        return _fail(args, exc, EXIT_PERMISSION)
+        args = parser.parse_args(argv)
+        if args.command == "upload" and not args.files and not args.from_firmware:
+            parser.error("upload: give one or more table FILEs, or --from-firmware")
+    except UsageError as exc:
+        _usage_failed(argv, exc)
+    _configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)])
+    run: Command = args.run
+    try:
+        return run(args)
     except XenPlatformError as exc:
-        return _fail(args, exc, EXIT_REFUSED)
+        return _fail(args, exc)
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def run() -> NoReturn:
+    """``sys.exit(main())``: the entry point of a zipapp (``-m pyxenplatform.cli:run``)."""
+    sys.exit(main())
+
+
+def _usage_failed(argv: list[str], exc: UsageError) -> NoReturn:
+    """argparse's usage and message on stderr (the JSON error document first)."""
+    from .output import quote
+
+    if "--json" in argv:
+        command = next((a for a in argv if a in COMMAND_NAMES), "")
+        report.emit(report.failure(command, exc))
+    ref = exc.__cause__
+    if isinstance(ref, _ParserRef):
+        ref.parser.print_usage(sys.stderr)
+    print(f"pyxenplatform: error: {quote(exc)}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
 
 
 def _configure_logging(level: int) -> None:
@@ -169,210 +289,36 @@ def _configure_logging(level: int) -> None:
     log.propagate = False
 
 
-def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:
+def _fail(args: argparse.Namespace, exc: BaseException) -> int:
+    """One stderr line (and with ``--json`` one error document on stdout)."""
+    from .output import quote
+
+    code = report.exit_code(exc)
     if args.debug:
         log.exception("failed")
-    print(f"pyxenplatform: error: {exc}", file=sys.stderr)
+    if getattr(args, "json", False):
+        try:  # dry_run: True simulated, False real Xen, None (check) no hypervisor
+            report.emit(report.failure(args.command, exc, simulated=getattr(args, "dry_run", None)))
+        except BrokenPipeError:
+            return _stdout_closed()
+    print(f"pyxenplatform: error: {quote(exc)}", file=sys.stderr)
     return code
 
 
-def _load(files: Sequence[str]) -> tuple[PowerTable, list[str]]:
-    """Load and check every file (each on its own, then across files); the
-    merged table and its warnings."""
-    tables = [load_table(f) for f in files]
-    warnings = [w for f, t in zip(files, tables) for w in check_table(t, source=f)]
-    check_explicit_ids([(f, i, p) for f, t in zip(files, tables)
-                        for i, p in enumerate(t.processors)])
-    return PowerTable(tuple(p for t in tables for p in t.processors)), warnings
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``| head``): stop quietly, as CLI tools do.
 
-
-def _simulated_cpus(table: PowerTable, cpus: list[PhysicalCpu] | None) -> list[PhysicalCpu]:
-    if cpus:
-        return cpus
-    ids = sorted({i for p in table.processors if p.acpi_ids != "all" for i in p.acpi_ids})
-    ids = ids or [0, 1]
-    return [PhysicalCpu(n, acpi_id, n, True) for n, acpi_id in enumerate(ids)]
-
-
-def _hypervisor(args: argparse.Namespace, table: PowerTable | None = None) -> Hypervisor:
-    """The simulated Xen for ``--dry-run`` (CPUs from --cpus or the table), else privcmd."""
-    if getattr(args, "dry_run", False):
-        assert table is not None
-        return Hypervisor(_simulated_xen(args, _simulated_cpus(table, args.sim_cpus)))
-    return Hypervisor(Privcmd(args.privcmd))
-
-
-def _simulated_xen(args: argparse.Namespace, cpus: list[PhysicalCpu]) -> SimulatedXen:
-    platform = replace(parse(args.platform or default_spec()), online_cpus=len(cpus))
+    Python's "Note on SIGPIPE": point stdout at /dev/null so the interpreter's
+    final flush does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        return SimulatedXen(cpus, platform=platform, cpufreq_driver=platform.eist
-                            or platform.hw_pstate, cpufreq=args.cpufreq,
-                            xen_version=args.xen_version)
-    except ValueError as exc:  # amd-cppc on a Xen before 4.21
-        raise ValidationError("--cpufreq", str(exc)) from None
-
-
-def cmd_cpus(args: argparse.Namespace) -> int:
-    with _hypervisor(args) as hv:
-        cpus = hv.physical_cpus()
-    if args.json:
-        rows = [{"xen_cpuid": c.xen_cpuid, "acpi_id": c.acpi_id, "apic_id": c.apic_id,
-                 "online": c.online} for c in cpus]
-        print(json.dumps(rows, indent=2))
-    else:
-        print(f"{'xen cpu':>7}  {'acpi id':>7}  {'apic id':>7}  online")
-        for c in cpus:
-            print(f"{c.xen_cpuid:>7}  {c.acpi_id:>7}  {c.apic_id:>7}  {'yes' if c.online else 'no'}")
-    return EXIT_OK
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    _, warnings = _load(args.files)
-    for w in warnings:
-        log.info("%s", w)
-    notes = f" ({len(warnings)} notes; -v shows them)" if warnings else ""
-    print(f"{', '.join(args.files)}: ok{notes}")
-    return EXIT_OK
-
-
-def cmd_upload(args: argparse.Namespace) -> int:
-    if args.from_firmware:
-        return cli_firmware.cmd_upload_firmware(args)
-    table, _ = _load(args.files)
-    mismatches = None
-    with _hypervisor(args, table) as hv:
-        if args.verify:
-            from .verify import verified_upload
-
-            result, mismatches = verified_upload(hv, table, args.acpi_id, args.platform)
-        else:
-            result = hv.upload_table(table, only_acpi_ids=args.acpi_id)
-    if args.json:
-        report = {"dry_run": args.dry_run, "ok": result.ok and not mismatches,
-                  "warnings": result.warnings, "results": [r.to_json() for r in result.results],
-                  "verify": None if mismatches is None else
-                  {"ok": not mismatches, "mismatches": [m.to_json() for m in mismatches]}}
-        print(json.dumps(report, indent=2))
-    else:
-        _print_result(result, sys.stdout, args.dry_run)
-        if mismatches == []:
-            print("verify: Xen holds everything that was sent")
-    for r in result.failed:
-        print(f"pyxenplatform: error: {r.error}", file=sys.stderr)
-    if args.dry_run and any(r.kind == "px" and r.errno == errno.ENODEV for r in result.failed):
-        print("pyxenplatform: note: the simulated CPU (--platform "
-              f"{args.platform or default_spec()}) has neither EIST nor hardware P-states, so "
-              "Xen would have no cpufreq driver; --platform permissive (or host,eist=1) "
-              "predicts for a CPU that has them", file=sys.stderr)
-    for m in mismatches or ():
-        print(f"pyxenplatform: verify: {m}", file=sys.stderr)
-    return EXIT_OK if result.ok and not mismatches else EXIT_REFUSED
-
-
-def _print_result(result: TableResult, out: TextIO, dry_run: bool) -> None:
-    for w in result.warnings:
-        log.info("%s", w)
-    xen = "simulated Xen" if dry_run else "Xen"
-    for r in result.results:
-        status = "ok" if r.ok else f"refused ({r.error})"
-        line = f"ACPI id {r.acpi_id}: {r.kind} {_describe(r.sent)} -> {status}"
-        if r.kept is not None:
-            line += f"; {xen} holds " + " ".join(f"C{t}" for t in r.kept)
-        if r.dropped:
-            line += "; dropped: " + "; ".join(r.dropped)
-        if r.pdc_out is not None:
-            line += f"; capabilities now {r.pdc_out:#x}"
-        print(line, file=out)
-
-
-def _describe(sent: dict[str, object]) -> str:
-    return " ".join(f"{k}={v}" for k, v in sent.items() if k != "type")
-
-
-def cmd_show(args: argparse.Namespace) -> int:
-    table, _ = _load([args.file])
-    cpus = _simulated_cpus(table, args.sim_cpus)
-    warnings: list[str] = []
-    sim = _simulated_xen(args, cpus)
-    for acpi_id, kind, proc in plan_uploads(table, cpus, warnings):
-        if kind == "cx" and proc.cx is not None:
-            op = build_cx(sim, acpi_id, proc.cx)
-        elif kind == "px" and proc.px is not None:
-            op = build_px(sim, acpi_id, proc.px)
-        elif kind == "cppc" and proc.cppc is not None:
-            op = build_cppc(sim, acpi_id, proc.cppc)
-        elif proc.pdc is not None:
-            op, _ = build_pdc(sim, acpi_id, proc.pdc)
-        print(f"# ACPI id {acpi_id}: {kind}")
-        for line in describe_op(op):
-            print(line)
-        if args.hex:
-            print(hexdump(sim.arena.contents(), sim.arena.base_address))
-        print()
-    return EXIT_OK
-
-
-def describe_op(op: abi.xen_platform_op) -> list[str]:
-    """Every field Xen reads for a set_pminfo op, arrays followed through their handles."""
-    info = op.u.set_pminfo
-    lines = [f"cmd = {op.cmd} (XENPF_set_processor_pminfo)",
-             f"interface_version = {op.interface_version:#x}",
-             f"u.set_pminfo.id = {info.id}", f"u.set_pminfo.type = {info.type}"]
-    if info.type == abi.XEN_PM_CX:
-        power = info.u.power
-        lines += _fields("u.set_pminfo.u.power", power)
-        for i, st in enumerate(copy_from_guest(abi.xen_processor_cx, power.states.p,
-                                               power.count)):
-            lines += _fields(f"states[{i}]", st)
-    elif info.type == abi.XEN_PM_PX:
-        perf = info.u.perf
-        lines += _fields("u.set_pminfo.u.perf", perf)
-        if perf.flags & abi.XEN_PX_PSS:
-            for i, px in enumerate(copy_from_guest(abi.xen_processor_px, perf.states.p,
-                                                   perf.state_count)):
-                lines += _fields(f"states[{i}]", px)
-    elif info.type == abi.XEN_PM_CPPC:
-        lines += _fields("u.set_pminfo.u.cppc_data", info.u.cppc_data)
-    elif info.type == abi.XEN_PM_PDC:
-        head = (ctypes.c_uint32 * 2).from_address(info.u.pdc.p)
-        words = (ctypes.c_uint32 * (2 + head[1])).from_address(info.u.pdc.p)
-        lines += [f"u.set_pminfo.u.pdc.p -> [{', '.join(hex(w) for w in words)}]"]
-    return lines
-
-
-def _fields(prefix: str, obj: ctypes.Structure | ctypes.Union) -> list[str]:
-    lines = []
-    for name, *_ in obj._fields_:
-        value = getattr(obj, name)
-        if isinstance(value, (ctypes.Structure, ctypes.Union)):
-            lines += _fields(f"{prefix}.{name}", value)
-        elif isinstance(value, ctypes.Array):  # cppc_data.pad
-            lines.append(f"{prefix}.{name} = {list(value)}")
-        else:
-            lines.append(f"{prefix}.{name} = {value:#x}" if isinstance(value, int)
-                         else f"{prefix}.{name} = {value!r}")
-    return lines
-
-
-def hexdump(data: bytes, base: int) -> str:
-    """16 bytes a line, with offsets from the op (addresses shown in the header)."""
-    rows = [f"  arena at {base:#x}, {len(data)} bytes:"]
-    for off in range(0, len(data), 16):
-        chunk = data[off:off + 16]
-        rows.append(f"  {off:04x}  {chunk.hex(' ')}")
-    return "\n".join(rows)
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from .cli_status import cmd_status as run  # a command imports only what it uses
-
-    return run(args)
-
-
-COMMANDS = {"cpus": cmd_cpus, "check": cmd_check, "upload": cmd_upload, "show": cmd_show,
-            "install-service": cli_firmware.cmd_install_service, "status": cmd_status,
-            "firmware": cli_firmware_table.run}
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is not a real file (a test's capture): nothing to redirect
+    finally:
+        os.close(devnull)
+    return report.EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

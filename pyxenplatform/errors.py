@@ -6,7 +6,8 @@
     ├── ValidationError          bad input; names the field path and the rule
     ├── HypercallError (OSError) the device or Xen failed; keeps ``errno``
     │   ├── PrivcmdUnavailable   no privcmd device: not a dom0 / module not loaded
-    │   └── PermissionDenied     EPERM/EACCES: needs root in dom0
+    │   ├── PermissionDenied     EPERM/EACCES: needs root in dom0
+    │   └── LocalFailure         this machine failed before Xen was asked (mlock...)
     └── FirmwareError            ACPI tables could not be read or evaluated
         ├── TableError           a bad table file: signature, length, checksum
         └── AmlError             AML that failed; names table, offset and opcode
@@ -119,6 +120,11 @@ class PermissionDenied(HypercallError):
     """privcmd or Xen refused the caller: needs root in dom0."""
 
 
+class LocalFailure(HypercallError):
+    """A failure on this machine before anything reached Xen (locking the
+    hypercall buffer...): never reported as Xen refusing."""
+
+
 _OPEN_HINTS = {
     errnos.ENOENT: "no privcmd device: not running in a Xen dom0, or the xen-privcmd "
     "module is not loaded (modprobe xen-privcmd; mount -t xenfs xenfs /proc/xen)",
@@ -135,7 +141,8 @@ _CALL_HINTS = {
     "XENPF_INTERFACE_VERSION differs from 0x03000001",
     errnos.ENOSYS: "this Xen does not implement the op (too old a Xen, or a 32-bit "
     "/ HVM guest that cannot issue platform_op)",
-    errnos.ENOTTY: "the device is not a privcmd device (check PYXENPLATFORM_PRIVCMD)",
+    errnos.ENOTTY: "the device is not a privcmd device (check the path given with "
+    "--privcmd or PYXENPLATFORM_PRIVCMD)",
     errnos.EFAULT: "Xen could not read the op's memory: a buffer was not "
     "hypercall-safe; this is a pyxenplatform bug, please report it",
     errnos.EBUSY: "Xen is busy with another platform_op; try again",

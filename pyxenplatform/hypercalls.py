@@ -63,6 +63,10 @@ def issue(transport: Transport, op: abi.xen_platform_op, acpi_id: int | None = N
         raise hypercall_error(exc, op_name(op), acpi_id=acpi_id) from exc
 
 
+# Xen's NR_CPUS ceiling (xen/arch/Kconfig: "range 1 16383"): Xen CPU ids are below it.
+MAX_XEN_CPUS = 16383
+
+
 @dataclass(frozen=True)
 class PhysicalCpu:
     """A physical CPU as Xen sees it (``XENPF_get_cpuinfo``)."""
@@ -122,7 +126,10 @@ def iter_physical_cpus(transport: Transport) -> Iterator[PhysicalCpu]:
     """Every present physical CPU, by Xen CPU id, as Linux ``drivers/xen/pcpu.c`` walks them."""
     xen_cpuid, max_present = 0, 0
     while xen_cpuid <= max_present:
-        max_present, cpu = _cpuinfo(transport, xen_cpuid)  # CPUs can be hot-added meanwhile
+        max_present, cpu = _cpuinfo(transport, xen_cpuid)
+        # CPUs can be hot-added while we walk; no Xen has more than
+        # MAX_XEN_CPUS, whatever a (simulated or broken) answer says.
+        max_present = min(max_present, MAX_XEN_CPUS - 1)
         if cpu is not None:
             yield cpu
         xen_cpuid += 1

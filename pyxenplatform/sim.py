@@ -31,13 +31,15 @@ from typing import Literal, TypeVar
 
 from . import abi
 from .cppc_rules import what_xen_keeps
-from .hypercalls import PhysicalCpu
+from .errors import ValidationError
+from .hypercalls import MAX_XEN_CPUS, PhysicalCpu
 from .model import CppcInfo, CState, CStateDependency, CxFlags, PsdDomain, Register
 from .rules import Platform, kept_cstates, pdc_answer
 from .transport import Arena
 
 _S = TypeVar("_S", bound=ctypes.Structure)
 CALL_HISTORY = 4096
+U32 = 0xFFFF_FFFF
 
 # Xen's cpufreq= choice: P-states (xen; hwp is the same mode), CPPC
 # (amd-cppc, Xen 4.21+), or none.
@@ -57,6 +59,27 @@ def copy_from_guest(ctype: type[_S], address: int, count: int = 1) -> list[_S]:
     raw = ctypes.string_at(address, ctypes.sizeof(ctype) * count)
     size = ctypes.sizeof(ctype)
     return [ctype.from_buffer_copy(raw, i * size) for i in range(count)]
+
+
+def check_cpus(cpus: Sequence[PhysicalCpu], path: str = "cpus") -> None:
+    """CPUs a real Xen could report: Xen CPU ids below NR_CPUS's ceiling (Xen
+    ``xen/arch/Kconfig``: range 1..16383), u32 ACPI and APIC ids, no Xen CPU id
+    or ACPI id twice (the second CPU would be unreachable)."""
+    if len(cpus) > MAX_XEN_CPUS:
+        raise ValidationError(path, f"{len(cpus)} CPUs: Xen supports at most {MAX_XEN_CPUS}")
+    seen_xen: dict[int, int] = {}
+    seen_acpi: dict[int, int] = {}
+    for i, cpu in enumerate(cpus):
+        where = f"{path}[{i}]"
+        for name, value, limit in (("xen_cpuid", cpu.xen_cpuid, MAX_XEN_CPUS - 1),
+                                   ("acpi_id", cpu.acpi_id, U32), ("apic_id", cpu.apic_id, U32)):
+            if type(value) is not int or not 0 <= value <= limit:
+                raise ValidationError(f"{where}.{name}", f"{value!r} is not in 0..{limit}")
+        for name, seen, value in (("xen_cpuid", seen_xen, cpu.xen_cpuid),
+                                  ("acpi_id", seen_acpi, cpu.acpi_id)):
+            if seen.setdefault(value, i) != i:
+                raise ValidationError(f"{where}.{name}", f"{value} is also {path}"
+                                      f"[{seen[value]}]'s: each CPU needs its own")
 
 
 def _fail(err: int) -> OSError:
@@ -138,6 +161,7 @@ class SimulatedXen:
         self.cpus = list(cpus) if cpus is not None else [
             PhysicalCpu(xen_cpuid=i, acpi_id=i, apic_id=2 * i, online=True) for i in range(2)
         ]
+        check_cpus(self.cpus)
         self.platform = platform or Platform(online_cpus=len(self.cpus))
         self.cpufreq_driver = cpufreq_driver
         self.idle_driver = idle_driver
@@ -161,7 +185,8 @@ class SimulatedXen:
         # The latest set_pminfo calls, (op, acpi id, errno): bounded, so a
         # long-lived simulator does not grow.
         self.calls: deque[tuple[str, int | None, int]] = deque(maxlen=CALL_HISTORY)
-        self._arena = Arena(hypercall_device=None)
+        # Unlocked pages: a dry run needs no mlock (no RLIMIT_MEMLOCK, no root).
+        self._arena = Arena(hypercall_device=None, locked=False)
         # Dispatch tables, built once: platform_op is the hot path.
         self._ops = {
             abi.XENPF_get_cpuinfo: self._get_cpuinfo,

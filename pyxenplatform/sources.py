@@ -25,11 +25,13 @@ Loaders only read: they never touch the hypervisor.  Full reference: README.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import ValidationError
+from .readers import check_depth, parse_json, parse_toml, read_table_bytes, show_key, show_value
 from .model import (
     AcpiIds,
     CoordType,
@@ -61,7 +63,7 @@ def _fields(value: object, path: str, required: Sequence[str],
     for key in value:
         if key not in required and key not in optional:
             allowed = ", ".join([*required, *optional])
-            raise ValidationError(_join(path, str(key)), f"unknown key (expected: {allowed})")
+            raise ValidationError(_join(path, show_key(key)), f"unknown key (expected: {allowed})")
     for key in required:
         if key not in value:
             raise ValidationError(_join(path, key), "missing (required)")
@@ -77,18 +79,37 @@ def _kind(value: object) -> str:
         type(value), type(value).__name__)
 
 
+# What a number written as a string may look like: ASCII digits only (int()
+# would take "٣" or full-width digits), no spaces, at most 64 bits of hex.
+_NUMBER = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9_]+)")
+MAX_NUMBER_CHARS = 100
+MAX_BITS = 64  # no field of Xen's interface is wider
+
+
 def _int(value: object, path: str) -> int:
     if isinstance(value, bool):
         raise ValidationError(path, "must be an integer, not a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
+    number: int | None = value if isinstance(value, int) else None
+    if isinstance(value, str) and len(value) > MAX_NUMBER_CHARS:
+        raise ValidationError(path, f"a string of {len(value)} characters where a number "
+                              f"belongs: no field takes more than {MAX_BITS} bits")
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
         try:
-            return int(value.replace("_", ""), 0)
+            number = int(value.replace("_", ""), 0)
         except ValueError:
             pass
-    raise ValidationError(path, f"must be an integer (or a hex string like \"0x1f\"), "
-                          f"not {value!r}")
+    if number is None:
+        raise ValidationError(path, f"must be an integer (or a hex string like \"0x1f\"), "
+                              f"not {show_value(value)}")
+    if number.bit_length() > MAX_BITS:
+        raise ValidationError(path, f"an integer of {number.bit_length()} bits: no field "
+                              f"takes more than {MAX_BITS}")
+    return number
+
+
+def integer(value: object, path: str) -> int:
+    """A number as a table writes it (int, or an ASCII decimal/hex string), at most 64 bits."""
+    return _int(value, path)
 
 
 def _str(value: object, path: str) -> str:
@@ -99,7 +120,7 @@ def _str(value: object, path: str) -> str:
 
 def _bool(value: object, path: str) -> bool:
     if not isinstance(value, bool):
-        raise ValidationError(path, f"must be true or false, not {value!r}")
+        raise ValidationError(path, f"must be true or false, not {show_value(value)}")
     return value
 
 
@@ -113,7 +134,7 @@ def _named(value: object, path: str, names: Mapping[str, int], what: str) -> int
     if isinstance(value, str) and not value.lower().startswith("0x"):
         key = value.upper().replace("-", "_")
         if key not in names:
-            raise ValidationError(path, f"unknown {what} {value!r} (names: "
+            raise ValidationError(path, f"unknown {what} {show_value(value)} (names: "
                                   f"{', '.join(sorted(names))}, or a number)")
         return names[key]
     return _int(value, path)
@@ -244,24 +265,17 @@ def table_from_mapping(data: object, *, source: str | None = None) -> PowerTable
 
 
 def load_table(path: str | Path) -> PowerTable:
-    """Load a ``.json`` or ``.toml`` table; errors name the file and the key path."""
-    import json  # here, not at the top: the loaders' parsers cost import time
-    import tomllib
+    """Load a ``.json`` or ``.toml`` table; errors name the file and the key path.
 
+    Only a regular file of at most :data:`~pyxenplatform.readers.MAX_TABLE_BYTES`
+    is read; see :mod:`pyxenplatform.readers` for the other bounds.
+    """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ValidationError("", f"cannot read: {exc.strerror}", source=str(path)) from None
-    try:
-        if path.suffix == ".toml":
-            data: object = tomllib.loads(raw.decode())
-        elif path.suffix == ".json":
-            data = json.loads(raw)
-        else:
-            raise ValidationError("", "unknown format: name the file .json or .toml",
-                                  source=str(path))
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationError("", f"not valid {path.suffix[1:].upper()}: {exc}",
-                              source=str(path)) from None
-    return table_from_mapping(data, source=str(path))
+    source = str(path)
+    parsers = {".toml": parse_toml, ".json": parse_json}
+    parse = parsers.get(path.suffix)
+    if parse is None:
+        raise ValidationError("", "unknown format: name the file .json or .toml", source=source)
+    data = parse(read_table_bytes(path), source)
+    check_depth(data, source)
+    return table_from_mapping(data, source=source)

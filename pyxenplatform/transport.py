@@ -24,11 +24,12 @@ import fcntl
 import functools
 import mmap
 import os
+import stat
 import struct
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
 
 from . import abi, abi_sysctl
-from .errors import HypercallError, open_error
+from .errors import LocalFailure, PrivcmdUnavailable, open_error
 
 if TYPE_CHECKING:
     from ctypes import _CData
@@ -52,7 +53,7 @@ _U32 = struct.Struct("<I")
 # privcmd_hypercall_t's first two words: op, arg[0] (Linux include/uapi/xen/privcmd.h).
 _HYPERCALL_OP_ARG0 = struct.Struct("<QQ")
 
-MemoryKind = Literal["/dev/xen/hypercall", "locked anonymous"]
+MemoryKind = Literal["/dev/xen/hypercall", "locked anonymous", "anonymous"]
 
 # Mappings a fork child inherited as Python objects but not as pages
 # (MADV_DONTFORK / VM_DONTCOPY).  Kept alive, never closed: their munmap
@@ -122,14 +123,17 @@ def _round_to_pages(nbytes: int) -> int:
 class HypercallMemory:
     """One mapping of hypercall-safe pages (see the module docstring)."""
 
-    def __init__(self, nbytes: int, hypercall_device: str | None = HYPERCALL_DEVICE) -> None:
+    def __init__(self, nbytes: int, hypercall_device: str | None = HYPERCALL_DEVICE,
+                 *, locked: bool = True) -> None:
         self.size = _round_to_pages(nbytes)
         self.kind: MemoryKind
         mapped = self._map_device(hypercall_device) if hypercall_device else None
         if mapped is not None:
             self.map, self.kind = mapped, "/dev/xen/hypercall"
-        else:
+        elif locked:
             self.map, self.kind = self._map_locked(), "locked anonymous"
+        else:  # nothing but the simulated Xen reads these: no mlock, no root
+            self.map, self.kind = self._map_anonymous(), "anonymous"
         base = ctypes.c_char.from_buffer(self.map)
         self.address = ctypes.addressof(base)
         del base  # drop the export so close() can unmap
@@ -146,10 +150,14 @@ class HypercallMemory:
         finally:
             os.close(fd)  # the mapping keeps the pages; the fd is not needed
 
-    def _map_locked(self) -> mmap.mmap:
+    def _map_anonymous(self) -> mmap.mmap:
         flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
         mapping = mmap.mmap(-1, self.size, flags, mmap.PROT_READ | mmap.PROT_WRITE)
         mapping.madvise(mmap.MADV_DONTFORK)
+        return mapping
+
+    def _map_locked(self) -> mmap.mmap:
+        mapping = self._map_anonymous()
         base = ctypes.c_char.from_buffer(mapping)
         # mlock faults every page in and keeps it resident until munmap.
         rc = _libc().mlock(ctypes.addressof(base), self.size)
@@ -157,7 +165,7 @@ class HypercallMemory:
         if rc != 0:
             err = ctypes.get_errno()
             mapping.close()
-            raise HypercallError(
+            raise LocalFailure(
                 err,
                 "mlock of hypercall buffer",
                 hint="cannot lock memory for Xen to read: raise RLIMIT_MEMLOCK "
@@ -186,8 +194,10 @@ class Arena:
     an address inside the arena.  Objects are valid until the next ``begin``.
     """
 
-    def __init__(self, hypercall_device: str | None = HYPERCALL_DEVICE) -> None:
+    def __init__(self, hypercall_device: str | None = HYPERCALL_DEVICE, *,
+                 locked: bool = True) -> None:
         self._device = hypercall_device
+        self._locked = locked  # False only for a simulated hypervisor
         self._pid = os.getpid()
         _watch_forks()
         self._generation = _fork_generation
@@ -212,7 +222,7 @@ class Arena:
         if self._memory is None or self._memory.size < nbytes:
             if self._memory is not None:
                 self._memory.close()
-            self._memory = HypercallMemory(nbytes, self._device)
+            self._memory = HypercallMemory(nbytes, self._device, locked=self._locked)
             self._dirty = 0
         self._memory.map[: self._dirty] = bytes(self._dirty)
         self._used = self._dirty = 0
@@ -327,10 +337,30 @@ class Transport(Protocol):
 
 def default_privcmd_path() -> str:
     """``$PYXENPLATFORM_PRIVCMD``, else the first privcmd node that exists."""
+    return privcmd_path_and_origin()[0]
+
+
+def privcmd_path_and_origin() -> tuple[str, str]:
+    """The default privcmd path and where it came from, for messages."""
     override = os.environ.get(PRIVCMD_ENV)
     if override:
-        return override
-    return next((p for p in PRIVCMD_PATHS if os.path.exists(p)), PRIVCMD_PATHS[0])
+        return override, PRIVCMD_ENV
+    return next((p for p in PRIVCMD_PATHS if os.path.exists(p)), PRIVCMD_PATHS[0]), "default"
+
+
+def _check_privcmd(fd: int, path: str, where: str) -> None:
+    """Refuse what cannot be privcmd before any ioctl reaches it: privcmd is a
+    character device (misc, /dev/xen/privcmd) or, on old kernels, a xenfs
+    file under /proc/xen."""
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISCHR(mode):
+        return
+    if stat.S_ISREG(mode) and os.path.realpath(path).startswith("/proc/xen/"):
+        return
+    kind = "a directory" if stat.S_ISDIR(mode) else "a regular file" if stat.S_ISREG(mode) \
+        else "not a character device"
+    raise PrivcmdUnavailable(errno.ENOTTY, f"open {where}", hint=f"{kind}, not the privcmd "
+                             "character device: give /dev/xen/privcmd (modprobe xen-privcmd)")
 
 
 class Privcmd:
@@ -340,8 +370,10 @@ class Privcmd:
     ...     dev.hypercall(PLATFORM_OP, address)
 
     ``path`` overrides the device (default: ``$PYXENPLATFORM_PRIVCMD``, then
-    ``/dev/xen/privcmd``, then ``/proc/xen/privcmd``).  The device is opened
-    here, when asked, never at import.
+    ``/dev/xen/privcmd``, then ``/proc/xen/privcmd``); ``origin`` says where
+    it came from (``--privcmd``...) and every message names it.  The device is
+    opened here, when asked, never at import, and refused unless it is a
+    character device (or a /proc/xen file) before any ioctl.
     """
 
     def __init__(
@@ -349,12 +381,22 @@ class Privcmd:
         path: str | os.PathLike[str] | None = None,
         *,
         hypercall_device: str | None = HYPERCALL_DEVICE,
+        origin: str | None = None,
     ) -> None:
-        self.path = os.fspath(path) if path is not None else default_privcmd_path()
+        if path is not None:
+            self.path, self.origin = os.fspath(path), origin or "the caller"
+        else:
+            self.path, self.origin = privcmd_path_and_origin()
+        where = f"{self.path} (from {self.origin})"
         try:
-            self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+            self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CLOEXEC | os.O_NOCTTY)
         except OSError as exc:
-            raise open_error(exc, self.path) from exc
+            raise open_error(exc, where) from exc
+        try:
+            _check_privcmd(self._fd, self.path, where)
+        except PrivcmdUnavailable:
+            os.close(self._fd)
+            raise
         self._arena = Arena(hypercall_device)
         self._call = abi.privcmd_hypercall()
         # platform_op's own argument block: only op and arg[0] are ever written.

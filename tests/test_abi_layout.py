@@ -20,7 +20,9 @@ from pyxenplatform import abi
 from tests import layout
 
 GOLDEN = Path(__file__).parent / "data" / "platform-layout-xen-4.17-x86_64.golden"
-PAHOLE = Path(__file__).parents[2] / "shared" / "reference" / "platform-layout-x86_64.txt"
+# The shared folder beside the checkout (../shared), or wherever $PYXENPLATFORM_SHARED says.
+SHARED = Path(os.environ.get("PYXENPLATFORM_SHARED") or Path(__file__).parents[2] / "shared")
+PAHOLE = SHARED / "reference" / "platform-layout-x86_64.txt"
 REQUIRE = os.environ.get("PYXENPLATFORM_REQUIRE_HEADERS") == "1"
 
 

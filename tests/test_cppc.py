@@ -321,7 +321,7 @@ def test_upload_dry_run_in_each_mode(name: str, mode: str, version: str, tmp_pat
     assert [(r["acpi_id"], r["kind"], r["errno"]) for r in report["results"]] == \
         [(0, "cppc", err_no), (1, "cppc", err_no)]
     for r in report["results"]:
-        said = r["error"] if err_no else " ".join(r["dropped"])
+        said = r["error"] if err_no else " ".join(d["reason"] for d in r["dropped"])
         if name == "mhz-swapped" and (mode, version) == ("amd-cppc", "4.22"):
             text = "Xen holds 0 for both"
         assert (text in said) if text else said == "", said
@@ -345,7 +345,13 @@ def test_amd_cppc_before_4_21_is_a_usage_error(capsys: pytest.CaptureFixture[str
 
 def test_show_prints_the_cppc_fields(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["show", str(ROOT / "examples" / "cppc-amd-zen4.toml")]) == 0
-    out = capsys.readouterr().out
+    friendly = capsys.readouterr().out
+    assert "u.set_pminfo.type = 4 (XEN_PM_CPPC)" in friendly
+    assert "u.set_pminfo.u.cppc_data.flags = 0x3 (PSD|CPC)" in friendly
+    assert "u.set_pminfo.u.cppc_data.cpc.nominal_mhz = 4501 MHz" in friendly
+    assert "u.set_pminfo.u.cppc_data.shared_type = 1 (HW)" in friendly
+    assert cli.main(["show", str(ROOT / "examples" / "cppc-amd-zen4.toml"), "--hex"]) == 0
+    out = capsys.readouterr().out  # the raw view
     assert "u.set_pminfo.type = 4" in out
     assert "u.set_pminfo.u.cppc_data.flags = 0x3" in out
     assert "u.set_pminfo.u.cppc_data.pad = [0, 0, 0]" in out

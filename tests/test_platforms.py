@@ -62,7 +62,7 @@ def test_a_correct_pstate_table_passes_a_dry_run_on_a_cpu_with_eist(
     assert cli.main(["upload", table, "--dry-run", "--platform", "permissive"]) == 0
     capsys.readouterr()
     # The test VM's CPU has no EIST: Xen would have no cpufreq driver, and we say how to choose.
-    assert cli.main(["upload", table, "--dry-run", "--platform", "qemu"]) == 1
+    assert cli.main(["-v", "upload", table, "--dry-run", "--platform", "qemu"]) == 1
     assert "--platform permissive" in capsys.readouterr().err
 
 

@@ -33,20 +33,26 @@ def test_environment_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert str(target) in str(info.value)
 
 
-def test_not_a_privcmd_device_is_enotty(tmp_path: Path) -> None:
+def test_not_a_device_is_refused_before_any_ioctl(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.touch()
-    with Hypervisor(Privcmd(plain)) as hv, pytest.raises(PrivcmdUnavailable) as info:
+    with pytest.raises(PrivcmdUnavailable) as info:
+        Privcmd(plain)
+    assert info.value.errno == errno.ENOTTY
+    assert info.value.op == f"open {plain} (from the caller)"
+    assert "a regular file, not the privcmd character device" in str(info.value)
+
+
+def test_a_character_device_that_is_not_privcmd_is_enotty() -> None:
+    with Hypervisor(Privcmd("/dev/null")) as hv, pytest.raises(PrivcmdUnavailable) as info:
         hv.physical_cpus()
     assert info.value.errno == errno.ENOTTY
     assert info.value.op == "XENPF_get_cpuinfo"
     assert "not a privcmd device" in str(info.value)
 
 
-def test_close_releases_the_descriptor(tmp_path: Path) -> None:
-    plain = tmp_path / "plain"
-    plain.touch()
-    dev = Privcmd(plain)
+def test_close_releases_the_descriptor() -> None:
+    dev = Privcmd("/dev/null")
     fd = dev._fd
     assert fd is not None
     os.fstat(fd)

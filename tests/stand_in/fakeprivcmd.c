@@ -37,6 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include <xen/xen.h>
 #include <xen/platform.h>
@@ -688,3 +689,20 @@ int ioctl(int fd, unsigned long request, ...)
     }
     return request == IOCTL_PRIVCMD_HYPERCALL ? hypercall_result : 0;
 }
+
+/* The package refuses a privcmd path that is not a character device before
+ * any ioctl (transport._check_privcmd): the regular file standing in for
+ * privcmd reports itself as one, as /dev/xen/privcmd does. */
+static int fake_fstat(const char *name, int fd, struct stat *st)
+{
+    int (*real)(int, struct stat *) = (int (*)(int, struct stat *))dlsym(RTLD_NEXT, name);
+    int rc = real(fd, st);
+
+    if (rc == 0 && is_fake_fd(fd))
+        st->st_mode = (st->st_mode & ~S_IFMT) | S_IFCHR;
+    return rc;
+}
+
+/* x86_64: struct stat64 is struct stat; CPython calls fstat64. */
+int fstat(int fd, struct stat *st) { return fake_fstat("fstat", fd, st); }
+int fstat64(int fd, struct stat64 *st) { return fake_fstat("fstat64", fd, (struct stat *)st); }
