@@ -249,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("upload: give one or more table FILEs, or --from-firmware")
     except UsageError as exc:
         _usage_failed(argv, exc)
+    except BrokenPipeError:  # --help or --version into | head
+        return _stdout_closed()
     _configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)])
     run: Command = args.run
     try:

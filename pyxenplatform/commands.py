@@ -146,17 +146,18 @@ def cmd_upload(args: argparse.Namespace) -> int:
             result, mismatches = verified_upload(hv, loaded.table, wanted, args.platform)
         else:
             result = hv.upload_table(loaded.table, only_acpi_ids=wanted)
-    visible = misses + _drop_notices(result, simulated)  # warnings shown without -v
-    warnings = loaded.warnings + visible + [
-        Notice(w) for w in result.warnings if not w.startswith("processors[")]
     code = EXIT_OK if result.ok and not mismatches else EXIT_REFUSED
     error: ValidationError | dict[str, object] | None = refusal_error(result)
     if error is None and mismatches:
         error = report.error_object("VerifyMismatch", str(mismatches[0]) + (
             f" (and {len(mismatches) - 1} more)" if len(mismatches) > 1 else ""))
-    if args.strict and code == EXIT_OK and len(visible) > len(misses):
-        why = visible[-1].message.removesuffix(STRICT_HINT)
-        code, error = EXIT_USAGE, ValidationError("", f"--strict: {why}")
+    drops = _drop_notices(result, simulated)
+    if args.strict and drops and code == EXIT_OK:  # the error says it: not a warning too
+        why = drops[0].message.removesuffix(STRICT_HINT)
+        code, error, drops = EXIT_USAGE, ValidationError("", f"--strict: {why}"), []
+    visible = misses + drops  # warnings shown without -v
+    warnings = loaded.warnings + visible + [
+        Notice(w) for w in result.warnings if not w.startswith("processors[")]
     if args.json:
         report.emit(report.document(
             "upload", exit_code=code, simulated=simulated, warnings=warnings, error=error,

@@ -259,3 +259,22 @@ def test_zipapp_runs_the_readmes_first_command(tmp_path: Path) -> None:
     refused = subprocess.run([sys.executable, "-I", str(target), "check", "nonexistent.toml"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2  # the exit code survives the zipapp's entry point
+
+
+def test_zipapp_of_the_package_folder_itself(tmp_path: Path) -> None:
+    """``python3 -m zipapp pyxenplatform``: the folder is the archive's root, and
+    ``__main__.py`` makes the archive importable as the package."""
+    folder = tmp_path / "pyxenplatform"
+    shutil.copytree(ROOT / "pyxenplatform", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    target = tmp_path / "app.pyz"
+    subprocess.run([sys.executable, "-m", "zipapp", str(folder), "-o", str(target)], check=True,
+                   timeout=120)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, str(target), "upload", "examples/cx-ffh-c1-c2.toml",
+                           "--dry-run", "--json"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    check_document(json.loads(proc.stdout), "upload", 0, True)
+    bad = subprocess.run([sys.executable, str(target), "check", "missing.toml"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
