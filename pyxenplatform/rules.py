@@ -318,6 +318,9 @@ def check_table(table: PowerTable, *, source: str | None = None) -> list[str]:
     except ValidationError as exc:
         raise exc.in_source(source) if source else exc from None
     check_explicit_ids([(source, i, p) for i, p in enumerate(table.processors)])
+    from .selection import check_all_entries  # two "all" entries for one kind (issue 13)
+
+    check_all_entries([(source, i, p) for i, p in enumerate(table.processors)])
     return [f"{source}: {w}" for w in warnings] if source else warnings
 
 

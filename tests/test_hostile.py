@@ -378,3 +378,11 @@ def test_structural_fuzzer_over_the_json_examples(tmp_path: Path,
                 one_error_line(err)
         cases += 1
     assert cases >= 20
+
+
+def test_two_all_entries_refused_by_the_library_too() -> None:
+    from pyxenplatform import Hypervisor, Pdc, PowerTable, ProcessorPower
+
+    table = PowerTable((ProcessorPower("all", pdc=Pdc((1,))), ProcessorPower("all", pdc=Pdc((2,)))))
+    with pytest.raises(ValidationError, match=r'processors\[1\].acpi_id: a second "all" entry'):
+        Hypervisor.simulated().upload_table(table)
