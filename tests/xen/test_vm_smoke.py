@@ -84,7 +84,7 @@ def test_command_environment(xen_vm: XenVM) -> None:
     result = xen_vm.run(
         'python3 -c "import os, sys; print(os.path.realpath(sys.executable), os.getcwd(), '
         'os.environ[\'X\'])"; '
-        "echo to-stderr >&2; touch /tmp/x; exit 3",
+        "echo to-stderr >&2; touch /tmp/pyxen-writable; exit 3",  # not /tmp/x: a clone may be there
         user="nobody",
         env={"X": "from-host"},
     )
@@ -100,7 +100,8 @@ def test_command_environment(xen_vm: XenVM) -> None:
 @ONLY_DEFAULT
 def test_timeout_kills_the_command_not_the_vm(xen_vm: XenVM) -> None:
     with pytest.raises(CommandTimeout) as caught:
-        xen_vm.run("echo started; sleep 60", timeout=1)
+        # 10 s, not 1: under load a shell in dom0 may need seconds to print its first line.
+        xen_vm.run("echo started; sleep 60", timeout=10)
     assert caught.value.result.stdout == "started\n"
     assert xen_vm.run("echo alive").stdout == "alive\n"
 
