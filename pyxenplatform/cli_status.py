@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from . import report
 from .hypercalls import xen_version
 from .hypervisor import Hypervisor
 from .status import describe
@@ -18,10 +18,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         statuses = hv.status()
         version = xen_version(hv.transport)  # which uploads this Xen takes (xen_features)
     if args.json:
-        print(json.dumps({"cpus": [s.to_json() for s in statuses],
-                          "xen": {"version": None if version is None else
-                                  f"{version[0]}.{version[1]}", "ops": features(version)}},
-                         indent=2))
+        report.emit(report.document(
+            "status", simulated=False, cpus=[s.to_json() for s in statuses],
+            xen={"version": None if version is None else f"{version[0]}.{version[1]}",
+                 "ops": features(version)}))
     else:
         for status in statuses:
             print("\n".join(describe(status)))

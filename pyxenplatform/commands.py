@@ -106,9 +106,7 @@ def cmd_cpus(args: argparse.Namespace) -> int:
     if args.json:
         rows = [{"xen_cpuid": c.xen_cpuid, "acpi_id": c.acpi_id, "apic_id": c.apic_id,
                  "online": c.online} for c in cpus]
-        # Still the bare list of 0.1.0: the real-Xen tests (and scripts) read it so;
-        # a failed run prints the error document (README: "The JSON contract").
-        report.emit_value(rows)
+        report.emit(report.document("cpus", simulated=False, cpus=rows))
     else:
         print(f"{'xen cpu':>7}  {'acpi id':>7}  {'apic id':>7}  online")
         for c in cpus:

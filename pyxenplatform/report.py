@@ -160,13 +160,6 @@ def failure(command: str, exc: BaseException, *, simulated: bool | None = None,
                     warnings=warnings, error=exc)
 
 
-def emit_value(value: object, out: TextIO | None = None) -> None:
-    """Print a bare JSON value (``cpus --json``'s list, kept for compatibility)."""
-    stream = out if out is not None else sys.stdout
-    stream.write(json.dumps(value, indent=2, ensure_ascii=True) + "\n")
-    stream.flush()
-
-
 def emit(doc: Mapping[str, object], out: TextIO | None = None) -> None:
     """Print ``doc`` as one JSON document (indented, keys in insertion order)."""
     stream = out if out is not None else sys.stdout

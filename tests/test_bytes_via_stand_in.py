@@ -112,7 +112,7 @@ def test_cpus_json_lists_physical_cpus(fake_privcmd: FakePrivcmd) -> None:
     run = fake_privcmd([sys.executable, "-m", "pyxenplatform", "cpus", "--json"],
                        cpus="0:0:2,1:2:4,3:6:8:offline")
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == [
+    assert json.loads(run.stdout)["cpus"] == [
         {"xen_cpuid": 0, "acpi_id": 2, "apic_id": 0, "online": True},
         {"xen_cpuid": 1, "acpi_id": 4, "apic_id": 2, "online": True},
         {"xen_cpuid": 3, "acpi_id": 8, "apic_id": 6, "online": False},

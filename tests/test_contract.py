@@ -161,8 +161,9 @@ def test_cpus_list_through_the_stand_in(fake_privcmd: FakePrivcmd) -> None:
     run = fake_privcmd([sys.executable, "-m", "pyxenplatform", "cpus", "--json"],
                        cpus="0:0:2,1:2:4")
     assert run.returncode == 0, run.stderr
-    rows = json.loads(run.stdout)  # cpus --json: still 0.1.0's bare list (README)
-    assert [c["acpi_id"] for c in rows] == [2, 4]
+    doc = json.loads(run.stdout)
+    check_document(doc, "cpus", 0, False)
+    assert [c["acpi_id"] for c in doc["cpus"]] == [2, 4]
 
 
 # ---------------------------------------------------------------- privcmd

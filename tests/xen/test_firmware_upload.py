@@ -43,7 +43,7 @@ def test_dom0_sees_the_ssdt_one_vcpu_and_xen_all_cpus(firmware_vm: XenVM, ssdt: 
     assert vcpus.stdout.strip() == "1", vcpus.output
     cpus = firmware_vm.run("python3 -m pyxenplatform cpus --json")
     assert cpus.returncode == 0, cpus.output
-    assert [(c["xen_cpuid"], c["acpi_id"], c["online"]) for c in json.loads(cpus.stdout)] == [
+    assert [(c["xen_cpuid"], c["acpi_id"], c["online"]) for c in json.loads(cpus.stdout)["cpus"]] == [
         (n, n, True) for n in range(PHYSICAL_CPUS)
     ]
 

@@ -56,7 +56,7 @@ def xenpm_cstates(vm: XenVM) -> dict[int, int]:
 def vm_cpus(vm: XenVM) -> list[dict[str, int | bool]]:
     result = vm.run("python3 -m pyxenplatform cpus --json")
     assert result.returncode == 0, result.output
-    cpus: list[dict[str, int | bool]] = json.loads(result.stdout)
+    cpus: list[dict[str, int | bool]] = json.loads(result.stdout)["cpus"]
     return cpus
 
 
