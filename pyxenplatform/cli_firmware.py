@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .fwupload import CpuUpload, FirmwareUploadResult
     from .hypercalls import PhysicalCpu
     from .hypervisor import Hypervisor, UploadResult
+    from .status import CpuStatus
 
 log = logging.getLogger("pyxenplatform")
 
@@ -92,11 +93,13 @@ def cmd_upload_firmware(args: argparse.Namespace) -> int:
 
         hv = Hypervisor(Privcmd(args.privcmd))
     with hv:
+        # What Xen held before tells an ignored upload from a trimmed one (verify.py).
+        before = hv.status() if args.verify else None
         result = hv.upload_firmware(args.tables, pdc=args.pdc, only_acpi_ids=args.acpi_id)
         kernel = None if args.dry_run else kernel_uploader_warning()
         if kernel is not None:
             result.warnings.append(kernel)
-        mismatches = _verify(hv, result.results) if args.verify else []
+        mismatches = _verify(hv, result.results, before) if args.verify else []
     code = 0 if result.ok and not mismatches else 1
     if args.json:
         _emit_json(result, mismatches, code, args.dry_run)
@@ -109,15 +112,12 @@ def cmd_upload_firmware(args: argparse.Namespace) -> int:
     return code
 
 
-def _verify(hv: Hypervisor, results: list[UploadResult]) -> list[str]:
-    """Read back what Xen holds (issue 10's verifier); until it exists, say so and pass."""
-    try:
-        from .verify import verify_uploads  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        log.warning("--verify: reading back what Xen holds is not available in this version; "
-                    "nothing was verified")
-        return []
-    return [str(mismatch) for mismatch in verify_uploads(hv, results)]
+def _verify(hv: Hypervisor, results: list[UploadResult],
+            before: list[CpuStatus] | None) -> list[str]:
+    """Read back what Xen holds and compare with what was sent (issue 10's verifier)."""
+    from .verify import verify_uploads
+
+    return [str(mismatch) for mismatch in verify_uploads(hv, results, before)]
 
 
 def simulated_cpus(tables: str | None) -> list[PhysicalCpu]:

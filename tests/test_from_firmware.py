@@ -169,3 +169,25 @@ def test_kernel_uploader_warning(tmp_path: Path) -> None:
     (tmp_path / "module" / "xen_acpi_processor").mkdir(parents=True)
     warning = kernel_uploader_warning(tmp_path)
     assert warning is not None and "later upload" in warning and "xen_acpi_processor" in warning
+
+
+def test_verify_reads_back_after_a_firmware_upload(
+        qemu_firmware: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """--verify compares what Xen holds afterwards with what was sent, given what it held before."""
+    from pyxenplatform import verify
+
+    seen: list[tuple[int, bool]] = []
+
+    def fake_verify(hv: Hypervisor, results: Any, before: Any = None) -> list[str]:
+        seen.append((len(results), before is not None))
+        return ["ACPI id 0: cx: Xen holds 2 states, 3 sent (made up by this test)"]
+
+    monkeypatch.setattr(verify, "verify_uploads", fake_verify)
+    code, report = run_json(capsys, "--tables", str(qemu_firmware), "--verify")
+    assert code == 1
+    assert report["verify"] == ["ACPI id 0: cx: Xen holds 2 states, 3 sent (made up by this test)"]
+    assert seen and seen[0][0] > 0 and seen[0][1], seen  # every result, and the status before
+    monkeypatch.undo()
+    code, report = run_json(capsys, "--tables", str(qemu_firmware), "--verify")
+    assert code == 0 and report["verify"] == [], report["verify"]
