@@ -223,8 +223,19 @@ def _cpu_details(cpu: CpuUpload) -> list[str]:
 
 def _emit_json(result: FirmwareUploadResult, mismatches: list[str], code: int,
                dry_run: bool) -> None:
-    import json
+    """The contract's one document (report.py), with this command's own keys."""
+    from . import report
 
-    document = {**result.to_json(), "command": "upload", "from_firmware": True,
-                "simulated": dry_run, "ok": code == 0, "exit_code": code, "verify": mismatches}
-    print(json.dumps(document, indent=2))
+    body = result.to_json()
+    del body["ok"]  # the envelope's "ok" says it for the whole run
+    warnings = [report.Notice(str(w)) for w in result.warnings]
+    del body["warnings"]
+    error = None
+    if code and result.failed:  # the first refusal, as upload's document does
+        first = result.failed[0]
+        error = report.error_object("HypercallError", str(first.error), errno=first.errno,
+                                    acpi_id=first.acpi_id)
+    elif code:
+        error = report.error_object("VerifyMismatch", mismatches[0] if mismatches else "failed")
+    report.emit(report.document("upload", exit_code=code, simulated=dry_run, warnings=warnings,
+                                error=error, from_firmware=True, verify=mismatches, **body))

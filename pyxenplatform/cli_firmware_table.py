@@ -80,11 +80,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _nothing_usable(args: argparse.Namespace, table: FirmwareTable, read: int,
                     where: str) -> int:
-    """No processor has data Xen can use: exit 2, nothing printed but the error."""
-    error = ValidationError("", f"{where}: no processor has C-states or P-states Xen can use "
-                            f"({read} processors read; the warnings say why)")
-    print(f"pyxenplatform: error: {error}", file=sys.stderr)
-    return EXIT_USAGE
+    """No processor has data Xen can use: a bad-input failure (exit 2, one line; with --json
+    the contract's error document), raised for the CLI to report like any other."""
+    why = "the warnings say why" if table.warnings or table.notes else "none has power objects"
+    raise ValidationError("", f"{where}: no processor has C-states or P-states Xen can use "
+                          f"({read} processors read; {why})")
 
 
 def _print_table(args: argparse.Namespace, table: FirmwareTable, read: int) -> int:

@@ -167,8 +167,10 @@ def test_nothing_usable_is_exit_2_with_the_reasons(
         f"pyxenplatform: error: {path}: no processor has C-states or P-states Xen can use "
         f"({len(_read(path, 0xBBF).processors)} processors read; the warnings say why)")
     assert "pyxenplatform: warning: " in err
-    code, out, _ = firmware(capsys, path, "--json")
-    assert (code, out) == (2, "")
+    code, out, _ = firmware(capsys, path, "--json")  # the contract: still one document
+    document = json.loads(out)
+    assert (code, document["exit_code"], document["error"]["kind"]) == (2, 2, "ValidationError")
+    assert "no processor has C-states or P-states Xen can use" in document["error"]["message"]
     # The raw objects are still there to look at.
     code, out, _ = firmware(capsys, path, "--raw", "--json")
     assert code == 0 and json.loads(out)["processors"]

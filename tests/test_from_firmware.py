@@ -135,7 +135,8 @@ def test_no_usable_firmware_data_sends_only_the_handshake(
     code, report = run_json(capsys, "--tables", str(machine_tables("07-dell-optiplex-7020")))
     assert code == 0 and report["cpus"], report
     assert all(set(c["uploads"]) == {"pdc"} for c in report["cpus"])
-    assert any("no usable power objects for any physical CPU" in w for w in report["warnings"])
+    assert any("no usable power objects for any physical CPU" in w["message"]
+               for w in report["warnings"])
 
 
 def test_missing_tables_exit_2_with_one_line(tmp_path: Path,
