@@ -125,7 +125,7 @@ def parse(spec: str) -> Platform:
             raise ValidationError("--platform", f"{item!r}: expected field=value with a field "
                                   f"of {', '.join(types)}")
         changes[key] = _value(key, value, str(types[key]))
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]  # each value checked above
 
 
 def _value(key: str, value: str, kind: str) -> object:

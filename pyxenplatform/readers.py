@@ -174,5 +174,5 @@ def _render(link: tuple[object, object] | None) -> str:
     while link is not None:
         parent, key = link
         parts.append(f"[{key}]" if isinstance(key, int) else f".{show_key(key)}")
-        link = parent  # type: ignore[assignment]
+        link = parent  # type: ignore[assignment]  # a recursive tuple mypy cannot spell
     return "".join(reversed(parts)).lstrip(".")

@@ -144,7 +144,7 @@ def checked_cx(path: str, cx: CxInfo) -> tuple[str, ...]:
     (``".states[1]: ..."``), remembered on ``cx`` (see :mod:`.checks`)."""
     known = memo(cx, "_pyxenplatform_cx")
     if known is not None:
-        return known  # type: ignore[return-value]
+        return known  # type: ignore[return-value]  # only _check_cx's tuple is stored here
     return remember(cx, "_pyxenplatform_cx", tuple(_check_cx(path, cx)))
 
 
@@ -159,7 +159,7 @@ def _check_cx(path: str, cx: CxInfo) -> list[str]:
     deep = 0
     for i, state in enumerate(states):
         spath = f"{path}.states[{i}]"
-        check_cstate_data(spath, state)  # type: ignore[arg-type]
+        check_cstate_data(spath, state)  # type: ignore[arg-type]  # untrusted: it refuses non-CStates
         assert isinstance(state, CState)
         if state.type == abi.ACPI_STATE_C1:
             if c1_seen is not None:
@@ -308,7 +308,7 @@ def check_table(table: PowerTable, *, source: str | None = None) -> list[str]:
         warnings: list[str] = []
         explicit = 0
         for i, proc in enumerate(procs):
-            warnings += check_processor(f"processors[{i}]", proc)  # type: ignore[arg-type]
+            warnings += check_processor(f"processors[{i}]", proc)  # type: ignore[arg-type]  # checked inside
             assert isinstance(proc, ProcessorPower)
             explicit += len(proc.acpi_ids) if proc.acpi_ids != "all" else 0
             if explicit > MAX_EXPLICIT_IDS:

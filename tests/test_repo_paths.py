@@ -1,7 +1,7 @@
 """The repository names ../shared and its own files relatively, never by a machine's absolute path.
 
 A clone lives anywhere (CI clones into a fresh folder beside a copy of shared/), so a comment or
-test that names `/work/shared/...` is wrong everywhere but one machine.
+test that names one machine's absolute path to shared/ is wrong everywhere else.
 """
 
 from __future__ import annotations

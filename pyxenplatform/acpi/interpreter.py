@@ -208,7 +208,7 @@ class Interpreter(StoreMixin):
             if handler is None:
                 self.ev(term, frame)  # raises the located Fault
             try:
-                handler(self, term, frame)  # type: ignore[misc]
+                handler(self, term, frame)  # type: ignore[misc]  # handlers table is heterogeneous
             except Fault as fault:
                 if fault.off is None:
                     fault.locate(term.off, term.op, frame.table)
@@ -292,7 +292,7 @@ class Interpreter(StoreMixin):
             parent = node.parent
             if parent is not None and parent.children.get(node.name) is node \
                     and node.alias is None:
-                return node  # type: ignore[no-any-return]
+                return node  # type: ignore[no-any-return]  # the memo tuple is untyped
         node = self.ns.lookup(term.args[0], scope)
         if node is None:
             raise Fault(f"{term.args[0]} not found (AE_NOT_FOUND)")

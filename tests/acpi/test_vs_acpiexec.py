@@ -28,8 +28,7 @@ from tests import acpiexec
 from tests.acpi.asl import asl_cases, compile_case
 from tests.acpi.support import CORPUS, corpus_machines, tool
 
-# Cases where the reader and acpiexec differ, each with the reason (the AML reader's owner is
-# told in /work/msgs/aml.md). Empty: every corpus machine and ASL case is equal. An entry is an
+# Cases where the reader and acpiexec differ, each with the reason. Empty: every corpus machine and ASL case is equal. An entry is an
 # xfail, strict, so a fix shows up until its entry goes.
 KNOWN_DIFFERENCES: dict[str, str] = {}
 
