@@ -40,14 +40,22 @@ from .hypercalls import (
 )
 from .marshal import build_cppc
 from .model import CppcInfo, CxInfo, Pdc, PowerTable, ProcessorPower, PxInfo
-from .packed import ID_OFFSET, OP_SIZE, PX_ALL, PX_IMAGES, cx_image, pdc_image, px_image
+from .packed import (
+    ID_OFFSET,
+    OP_SIZE,
+    PX_ALL,
+    PX_IMAGES,
+    PdcImage,
+    cx_image,
+    pdc_image,
+    px_image,
+)
 from .rules import (
     U32,
     Platform,
     check_acpi_id,
     check_pdc,
     check_px,
-    PDC_CHECKED,
     PX_CHECKED,
     check_table,
     checked_cx,
@@ -112,6 +120,7 @@ class UploadResult:
 _new_object = object.__new__
 _SUCCEEDED = {"acpi_id": 0, "kind": "cx", "sent": None, "errno": 0, "error": None,
               "kept": None, "dropped": (), "pdc_out": None, "held": None}
+_PDC_SUCCEEDED = dict(_SUCCEEDED, kind="pdc")
 
 
 def _succeeded(acpi_id: int, kind: Kind, sent: dict[str, object],
@@ -320,15 +329,13 @@ class Hypervisor:
 
     def upload_pdc(self, acpi_id: int, pdc: Pdc) -> UploadResult:
         """Send ``XEN_PM_PDC``; ``pdc_out`` is the capability word Xen lets firmware see."""
+        # One function, not a check and a _send_*: _PDC is re-sent on every
+        # firmware notification, and a call is a tenth of its cost.
         if type(acpi_id) is not int or not 0 <= acpi_id <= U32:
             check_acpi_id("acpi_id", acpi_id)
-        if getattr(pdc, PDC_CHECKED, None) is None:
-            check_pdc("pdc", pdc)
-        return self._send_pdc(acpi_id, pdc)
-
-    def _send_pdc(self, acpi_id: int, pdc: Pdc) -> UploadResult:
-        image = pdc_image(pdc)
-        sent: dict[str, object] = {"type": "XEN_PM_PDC", "words": list(image.words)}
+        image = getattr(pdc, _PDC_READY, None)  # checked and packed: one look-up
+        if type(image) is not PdcImage:
+            image = _prepare_pdc(pdc)
         lock = self._lock
         lock.acquire()
         try:
@@ -337,12 +344,19 @@ class Hypervisor:
             try:
                 transport.platform_op(arena.load(image, ID_OFFSET, acpi_id))
             except OSError as exc:
-                return _refused(exc, acpi_id, "pdc", sent)
+                return _refused(exc, acpi_id, "pdc", image.sent())
             # Xen writes word 2 back: the capabilities firmware may see.
             pdc_out = arena.u32(OP_SIZE + 8)
         finally:
             lock.release()
-        return _succeeded(acpi_id, "pdc", sent, pdc_out=pdc_out)
+        # _succeeded(acpi_id, "pdc", image.sent(), pdc_out=pdc_out), without its call.
+        result = _new_object(UploadResult)
+        fields = result.__dict__
+        fields.update(_PDC_SUCCEEDED)
+        fields["acpi_id"] = acpi_id
+        fields["sent"] = {"type": "XEN_PM_PDC", "words": list(image.words)}
+        fields["pdc_out"] = pdc_out
+        return result
 
     def upload_cppc(self, acpi_id: int, cppc: CppcInfo) -> UploadResult:
         """Send ``XEN_PM_CPPC`` (``_CPC`` + ``_PSD``, Xen 4.21+, for ``cpufreq=amd-cppc``).
@@ -437,9 +451,10 @@ class Hypervisor:
         return result
 
     def _upload_part(self, acpi_id: int, kind: Kind, proc: ProcessorPower) -> UploadResult:
-        # The table was checked whole by upload_table: send without re-checking.
+        # The table was checked whole by upload_table: send without re-checking
+        # (upload_pdc's checks find the outcome remembered on the Pdc).
         if kind == "pdc" and proc.pdc is not None:
-            return self._send_pdc(acpi_id, proc.pdc)
+            return self.upload_pdc(acpi_id, proc.pdc)
         if kind == "cx" and proc.cx is not None:
             prep = getattr(proc.cx, _PREPARED, None)
             return self._send_cx(acpi_id, prep if type(prep) is _Prepared else
@@ -578,6 +593,15 @@ class _Prepared:
 def _prepare_cx(cx: CxInfo) -> _Prepared:
     warnings = checked_cx("cx", cx)  # raises before anything is remembered
     return remember(cx, _PREPARED, _Prepared(cx, warnings))
+
+
+# The attribute holding a Pdc's image once it passed check_pdc (see .checks).
+_PDC_READY = "_pyxenplatform_pdc_upload"
+
+
+def _prepare_pdc(pdc: Pdc) -> PdcImage:
+    check_pdc("pdc", pdc)  # raises before anything is remembered
+    return remember(pdc, _PDC_READY, pdc_image(pdc))
 
 
 def _px_flag_names(flags: int) -> tuple[str, ...]:

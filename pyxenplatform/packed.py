@@ -172,14 +172,22 @@ class PdcImage(Image):
         super().__init__(data, handles)
         self.words = words
 
+    def sent(self) -> dict[str, object]:
+        """A fresh ``UploadResult.sent``: callers may change theirs."""
+        return {"type": "XEN_PM_PDC", "words": list(self.words)}
+
+
+# The attribute of a Pdc holding its image (see .checks).
+PDC_IMAGE = "_pyxenplatform_image"
+
 
 def pdc_image(pdc: Pdc) -> PdcImage:
     """``XEN_PM_PDC`` and its words ``[revision, count, capabilities...]``, as ``build_pdc``."""
-    known = memo(pdc, "_pyxenplatform_image")
+    known = memo(pdc, PDC_IMAGE)
     if isinstance(known, PdcImage):
         return known
     words = (pdc.revision, len(pdc.capabilities), *pdc.capabilities)
     buf = _op(abi.XEN_PM_PDC, 4 * len(words))
     _HANDLE.pack_into(buf, 16, OP_SIZE)
     struct.pack_into(f"<{len(words)}I", buf, OP_SIZE, *words)
-    return remember(pdc, "_pyxenplatform_image", PdcImage(bytes(buf), (16,), words))
+    return remember(pdc, PDC_IMAGE, PdcImage(bytes(buf), (16,), words))

@@ -293,9 +293,10 @@ class Arena:
 
     def u32(self, offset: int) -> int:
         """The u32 of the current call at ``offset`` (what Xen wrote back)."""
-        if self._memory is None:
+        memory = self._memory
+        if memory is None:
             return 0
-        value: int = _U32.unpack_from(self._memory.map, offset)[0]
+        value: int = _U32.unpack_from(memory.map, offset)[0]
         return value
 
     def contents(self) -> bytes:
@@ -401,6 +402,7 @@ class Privcmd:
         self._call = abi.privcmd_hypercall()
         # platform_op's own argument block: only op and arg[0] are ever written.
         self._platform_call = bytearray(ctypes.sizeof(abi.privcmd_hypercall))
+        self._platform_call_address = -1  # the op address packed in it (none yet)
 
     @property
     def arena(self) -> Arena:
@@ -428,7 +430,9 @@ class Privcmd:
         if self._fd is None:
             raise OSError(errno.EBADF, f"{self.path} is closed")
         call = self._platform_call
-        _HYPERCALL_OP_ARG0.pack_into(call, 0, PLATFORM_OP, address)
+        if address != self._platform_call_address:  # the arena's pages rarely move
+            _HYPERCALL_OP_ARG0.pack_into(call, 0, PLATFORM_OP, address)
+            self._platform_call_address = address
         result: int = fcntl.ioctl(self._fd, abi.IOCTL_PRIVCMD_HYPERCALL, call, True)
         return result
 
