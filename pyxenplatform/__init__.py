@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
     )
     from .firmware import load_firmware
     from .hypercalls import CpuVersion, PhysicalCpu
-    from .hypervisor import Hypervisor, TableResult, UploadResult
+    from .hypervisor import Hypervisor
     from .model import (
         CoordType,
         CppcInfo,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
         Register,
         SpaceId,
     )
+    from .results import TableResult, UploadResult
     from .rules import Platform
     from .sim import SimulatedXen
     from .sources import load_table, table_from_mapping
@@ -59,7 +60,7 @@ _EXPORTS = {
     "XenPlatformError": "errors",
     "load_firmware": "firmware",
     "CpuVersion": "hypercalls", "PhysicalCpu": "hypercalls",
-    "Hypervisor": "hypervisor", "TableResult": "hypervisor", "UploadResult": "hypervisor",
+    "Hypervisor": "hypervisor", "TableResult": "results", "UploadResult": "results",
     "CoordType": "model", "CppcInfo": "model", "CState": "model", "CStateDependency": "model", "CxFlags": "model",
     "CxInfo": "model", "Pdc": "model", "PowerTable": "model", "ProcessorPower": "model",
     "PsdDomain": "model", "PState": "model", "PxInfo": "model", "Register": "model",

@@ -185,7 +185,7 @@ def _check_reach(hv: Hypervisor, loaded: Loaded, wanted: set[int] | None,
                  strict: bool) -> list[Notice]:
     """Before sending: what reaches no CPU (warnings; errors with --strict or when
     nothing at all is left to send)."""
-    from .hypervisor import plan_uploads
+    from .plan import plan_uploads
 
     cpus = hv.physical_cpus()
     plan = selection.select(plan_uploads(loaded.table, cpus, []), wanted)
@@ -273,7 +273,7 @@ def summary_json(results: Sequence[UploadResult]) -> dict[str, object]:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from . import show
-    from .hypervisor import plan_uploads
+    from .plan import plan_uploads
     from .marshal import build_cppc, build_cx, build_pdc, build_px
 
     loaded = load([args.file])

@@ -16,19 +16,13 @@ import errno
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from . import abi
 from .checks import fit, remember
 from .cppc_rules import check_cppc
-from .errors import (
-    HypercallError,
-    PermissionDenied,
-    PrivcmdUnavailable,
-    cppc_refused,
-    hypercall_error,
-)
+from .errors import HypercallError, PermissionDenied, PrivcmdUnavailable, cppc_refused
 from .hypercalls import (
     CpuVersion,
     PhysicalCpu,
@@ -40,27 +34,23 @@ from .hypercalls import (
 )
 from .marshal import build_cppc
 from .model import CppcInfo, CxInfo, Pdc, PowerTable, ProcessorPower, PxInfo
-from .packed import (
-    ID_OFFSET,
-    OP_SIZE,
-    PX_ALL,
-    PX_IMAGES,
-    PdcImage,
-    cx_image,
-    pdc_image,
-    px_image,
-)
-from .rules import (
-    U32,
-    Platform,
-    check_acpi_id,
-    check_pdc,
-    check_px,
-    PX_CHECKED,
-    check_table,
-    checked_cx,
+from .packed import ID_OFFSET, OP_SIZE, PX_IMAGES, PX_ALL, PdcImage, px_image
+from .plan import plan_uploads
+from .prepared import (
+    CX_READY,
+    PDC_READY,
+    PPC_VARIANTS,
+    PX_FLAG_NAMES,
+    CxReady,
+    prepare_cx,
+    prepare_pdc,
+    px_flag_names,
+    same_but_ppc,
+    with_ppc,
 )
 from .readback import SysctlVersion
+from .results import Kind, TableResult, UploadResult, refused, succeeded
+from .rules import PX_CHECKED, U32, Platform, check_acpi_id, check_px, check_table
 from .sim import CpufreqMode, SimulatedXen
 from .status import CpuStatus, read_status
 from .transport import Privcmd, Transport
@@ -69,106 +59,15 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Collection
     from types import TracebackType
+    from typing import Self
 
     from .fwupload import FirmwareUploadResult
-    from typing import Self
+
+# Re-exported: they lived here before results.py and plan.py.
+__all__ = ["Hypervisor", "Kind", "TableResult", "UploadResult", "plan_uploads"]
 
 log = logging.getLogger(__name__)
 INFO = logging.INFO
-
-Kind = Literal["pdc", "cx", "px", "cppc"]
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    """What was sent for one ACPI id and what Xen answered.
-
-    ``errno`` is 0 on success.  ``kept`` is the C-state list Xen holds
-    afterwards (types, C0 first) when the transport can tell (the simulated
-    hypervisor), else ``None``; ``dropped`` lists the states Xen skipped
-    silently, with the reason.  ``pdc_out`` is the capability word Xen wrote back.
-    ``held`` is how many states Xen holds afterwards as read back from it (C-states with C0,
-    or P-states), on real Xen too: filled by ``upload --verify``
-    (:func:`pyxenplatform.verify.with_held`), else ``None``.
-    """
-
-    acpi_id: int
-    kind: Kind
-    sent: dict[str, object]
-    errno: int = 0
-    error: str | None = None
-    kept: tuple[int, ...] | None = None
-    dropped: tuple[str, ...] = ()
-    pdc_out: int | None = None
-    held: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.errno == 0
-
-    def to_json(self) -> dict[str, object]:
-        """A stable, JSON-ready form (the CLI's ``--json`` report)."""
-        return {
-            "acpi_id": self.acpi_id, "kind": self.kind, "sent": self.sent,
-            "errno": self.errno,
-            "errno_name": errno.errorcode.get(self.errno, "") if self.errno else "",
-            "error": self.error, "kept": list(self.kept) if self.kept is not None else None,
-            "dropped": list(self.dropped), "pdc_out": self.pdc_out, "held": self.held,
-        }
-
-
-_new_object = object.__new__
-_SUCCEEDED = {"acpi_id": 0, "kind": "cx", "sent": None, "errno": 0, "error": None,
-              "kept": None, "dropped": (), "pdc_out": None, "held": None}
-_PDC_SUCCEEDED = dict(_SUCCEEDED, kind="pdc")
-
-
-def _succeeded(acpi_id: int, kind: Kind, sent: dict[str, object],
-               kept: tuple[int, ...] | None = None, dropped: tuple[str, ...] = (),
-               pdc_out: int | None = None) -> UploadResult:
-    """``UploadResult(acpi_id, kind, sent, kept=..., ...)`` for a call Xen accepted.
-
-    The same object, made without the frozen dataclass's ``__init__``, which
-    sets each of 8 fields through ``object.__setattr__``: half the cost of a
-    whole upload.  ``tests/test_packed.py`` checks it equals the ``__init__`` one.
-    """
-    result = _new_object(UploadResult)
-    fields = result.__dict__
-    fields.update(_SUCCEEDED)
-    fields["acpi_id"], fields["kind"], fields["sent"] = acpi_id, kind, sent
-    if kept is not None or dropped or pdc_out is not None:
-        fields["kept"], fields["dropped"], fields["pdc_out"] = kept, dropped, pdc_out
-    return result
-
-
-def _refused(exc: OSError, acpi_id: int, kind: Kind, sent: dict[str, object]) -> UploadResult:
-    """The result of a call Xen refused; raises when no other call can work either."""
-    error = hypercall_error(exc, f"XENPF_set_processor_pminfo({_PM_TYPES[kind]})",
-                            acpi_id=acpi_id)
-    if isinstance(error, (PrivcmdUnavailable, PermissionDenied)):
-        raise error from exc  # stop the whole upload
-    log.info("%s", error)  # the result carries it; the CLI prints it once
-    return UploadResult(acpi_id, kind, sent, error.errno or errno.EIO, str(error))
-
-
-_PM_TYPES: dict[Kind, str] = {"cx": "XEN_PM_CX", "px": "XEN_PM_PX", "pdc": "XEN_PM_PDC",
-                              "cppc": "XEN_PM_CPPC"}
-
-
-@dataclass
-class TableResult:
-    """The outcome of :meth:`Hypervisor.upload_table`, in upload order."""
-
-    results: list[UploadResult] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.results)
-
-    @property
-    def failed(self) -> list[UploadResult]:
-        return [r for r in self.results if not r.ok]
 
 
 class Hypervisor:
@@ -228,7 +127,7 @@ class Hypervisor:
 
     # -- uploads ----------------------------------------------------------
     # An upload validates an object once (what passed is remembered on the
-    # frozen object, with the call's bytes packed once: _Prepared), then
+    # frozen object, with the call's bytes packed once: CxReady), then
     # copies those bytes into the arena with the ACPI id patched in: the same
     # bytes, byte for byte, that the ctypes builders of .marshal write.
 
@@ -236,18 +135,18 @@ class Hypervisor:
         """Send ``XEN_PM_CX`` for one ACPI id; validated first, nothing sent if invalid."""
         if type(acpi_id) is not int or not 0 <= acpi_id <= U32:
             check_acpi_id("acpi_id", acpi_id)
-        prep = getattr(cx, _PREPARED, None)
-        if type(prep) is not _Prepared:
-            prep = _prepare_cx(cx)
+        prep = getattr(cx, CX_READY, None)
+        if type(prep) is not CxReady:
+            prep = prepare_cx(cx)
         if prep.warnings and log.isEnabledFor(INFO):
             for w in prep.warnings:
                 log.info("ACPI id %d: cx%s", acpi_id, w)
         return self._send_cx(acpi_id, prep)
 
     # The three _send_* below issue the call inline (no helper call: this is
-    # the hot path); _refused() turns an OSError into the result or raises.
+    # the hot path); refused() turns an OSError into the result or raises.
 
-    def _send_cx(self, acpi_id: int, prep: _Prepared) -> UploadResult:
+    def _send_cx(self, acpi_id: int, prep: CxReady) -> UploadResult:
         lock = self._lock
         lock.acquire()  # not `with`: a third of the cost of the lock
         try:
@@ -255,13 +154,13 @@ class Hypervisor:
             try:
                 transport.platform_op(transport.arena.load(prep.image, ID_OFFSET, acpi_id))
             except OSError as exc:
-                return _refused(exc, acpi_id, "cx", prep.sent())
+                return refused(exc, acpi_id, "cx", prep.sent())
             if isinstance(transport, SimulatedXen):
                 kept, dropped = self._what_xen_keeps(acpi_id, "cx")
-                return _succeeded(acpi_id, "cx", prep.sent(), kept, dropped)
+                return succeeded(acpi_id, "cx", prep.sent(), kept, dropped)
         finally:
             lock.release()
-        return _succeeded(acpi_id, "cx", {"type": "XEN_PM_CX", "count": prep.count,
+        return succeeded(acpi_id, "cx", {"type": "XEN_PM_CX", "count": prep.count,
                                           "states": list(prep.names)})
 
     def upload_px(self, acpi_id: int, px: PxInfo, *, flags: int | None = None) -> UploadResult:
@@ -286,9 +185,9 @@ class Hypervisor:
         try:
             if flags is None:
                 previous = self._px_sent.get(acpi_id)
-                flags = abi.XEN_PX_PPC if previous is not None and _same_but_ppc(previous, px) \
+                flags = abi.XEN_PX_PPC if previous is not None and same_but_ppc(previous, px) \
                     else PX_ALL
-            names = _PX_FLAG_NAMES[flags] if flags < 16 else _px_flag_names(flags)
+            names = PX_FLAG_NAMES[flags] if flags < 16 else px_flag_names(flags)
             sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": list(names),
                                        "states": len(px.states), "ppc": px.ppc,
                                        "frequencies_mhz": [s.core_frequency for s in px.states]}
@@ -299,14 +198,14 @@ class Hypervisor:
                 base = transport.arena.load(image or px_image(px, flags), ID_OFFSET, acpi_id)
                 transport.platform_op(base)
             except OSError as exc:
-                return _refused(exc, acpi_id, "px", sent)
+                return refused(exc, acpi_id, "px", sent)
             if flags == PX_ALL or acpi_id in self._px_sent:
                 self._px_sent[acpi_id] = px
             if isinstance(transport, SimulatedXen) and transport.ignored is not None:
-                return _succeeded(acpi_id, "px", sent, dropped=(f"all: {transport.ignored}",))
+                return succeeded(acpi_id, "px", sent, dropped=(f"all: {transport.ignored}",))
         finally:
             lock.release()
-        return _succeeded(acpi_id, "px", sent)
+        return succeeded(acpi_id, "px", sent)
 
     def set_ppc(self, acpi_id: int, px: PxInfo, ppc: int) -> UploadResult:
         """Change only the platform limit (``_PPC``) of an ACPI id.
@@ -317,12 +216,12 @@ class Hypervisor:
         """
         if getattr(px, PX_CHECKED, None) is None:
             check_px("px", px)
-        variants = getattr(px, _PPC_VARIANTS, None)
+        variants = getattr(px, PPC_VARIANTS, None)
         if not isinstance(variants, dict):
-            variants = remember(px, _PPC_VARIANTS, {})
+            variants = remember(px, PPC_VARIANTS, {})
         derived = variants.get(ppc) if type(ppc) is int else None
         if derived is None:
-            derived = _with_ppc(px, ppc)
+            derived = with_ppc(px, ppc)
             check_px("px", derived)  # a ppc that indexes no state is refused, not kept
             variants[ppc] = derived
         return self.upload_px(acpi_id, derived, flags=abi.XEN_PX_PPC)
@@ -333,9 +232,9 @@ class Hypervisor:
         # firmware notification, and a call is a tenth of its cost.
         if type(acpi_id) is not int or not 0 <= acpi_id <= U32:
             check_acpi_id("acpi_id", acpi_id)
-        image = getattr(pdc, _PDC_READY, None)  # checked and packed: one look-up
+        image = getattr(pdc, PDC_READY, None)  # checked and packed: one look-up
         if type(image) is not PdcImage:
-            image = _prepare_pdc(pdc)
+            image = prepare_pdc(pdc)
         lock = self._lock
         lock.acquire()
         try:
@@ -344,19 +243,12 @@ class Hypervisor:
             try:
                 transport.platform_op(arena.load(image, ID_OFFSET, acpi_id))
             except OSError as exc:
-                return _refused(exc, acpi_id, "pdc", image.sent())
+                return refused(exc, acpi_id, "pdc", image.sent())
             # Xen writes word 2 back: the capabilities firmware may see.
             pdc_out = arena.u32(OP_SIZE + 8)
         finally:
             lock.release()
-        # _succeeded(acpi_id, "pdc", image.sent(), pdc_out=pdc_out), without its call.
-        result = _new_object(UploadResult)
-        fields = result.__dict__
-        fields.update(_PDC_SUCCEEDED)
-        fields["acpi_id"] = acpi_id
-        fields["sent"] = {"type": "XEN_PM_PDC", "words": list(image.words)}
-        fields["pdc_out"] = pdc_out
-        return result
+        return succeeded(acpi_id, "pdc", image.sent(), pdc_out=pdc_out)
 
     def upload_cppc(self, acpi_id: int, cppc: CppcInfo) -> UploadResult:
         """Send ``XEN_PM_CPPC`` (``_CPC`` + ``_PSD``, Xen 4.21+, for ``cpufreq=amd-cppc``).
@@ -441,9 +333,9 @@ class Hypervisor:
         with self._lock:  # one table, one holder: no other call in between
             for acpi_id, kind, proc in plan:
                 if kind == "cx" and proc.cx is not None:
-                    prep = getattr(proc.cx, _PREPARED, None)
-                    append(self._send_cx(acpi_id, prep if type(prep) is _Prepared else
-                                         _prepare_cx(proc.cx)))
+                    prep = getattr(proc.cx, CX_READY, None)
+                    append(self._send_cx(acpi_id, prep if type(prep) is CxReady else
+                                         prepare_cx(proc.cx)))
                 elif kind == "px" and proc.px is not None:
                     append(self._send_px(acpi_id, proc.px))
                 else:
@@ -456,9 +348,9 @@ class Hypervisor:
         if kind == "pdc" and proc.pdc is not None:
             return self.upload_pdc(acpi_id, proc.pdc)
         if kind == "cx" and proc.cx is not None:
-            prep = getattr(proc.cx, _PREPARED, None)
-            return self._send_cx(acpi_id, prep if type(prep) is _Prepared else
-                                 _prepare_cx(proc.cx))
+            prep = getattr(proc.cx, CX_READY, None)
+            return self._send_cx(acpi_id, prep if type(prep) is CxReady else
+                                 prepare_cx(proc.cx))
         if kind == "px" and proc.px is not None:
             return self._send_px(acpi_id, proc.px)
         if kind == "cppc" and proc.cppc is not None:
@@ -494,120 +386,9 @@ class Hypervisor:
         return f"<Hypervisor via {self.transport!r}>"
 
 
-def plan_uploads(table: PowerTable, cpus: Sequence[PhysicalCpu],
-                 warnings: list[str]) -> list[tuple[int, Kind, ProcessorPower]]:
-    """Which entry each ACPI id gets for each kind, CPU 0's ACPI id first.
-
-    An entry naming ACPI ids explicitly overrides an ``"all"`` entry (the
-    table is checked first: :func:`~pyxenplatform.rules.check_explicit_ids`).
-    """
-    present = [c.acpi_id for c in sorted(cpus, key=lambda c: c.xen_cpuid)]
-    # The last "all" entry of each kind, and the explicit (id, kind) entries
-    # (an explicit one wins; check_explicit_ids refused two for one key).
-    for_all: dict[Kind, ProcessorPower] = {}
-    explicit: dict[tuple[int, Kind], ProcessorPower] = {}
-    for proc in table.processors:
-        for kind in _kinds(proc):
-            if proc.acpi_ids == "all":
-                for_all[kind] = proc
-            else:
-                for acpi_id in proc.acpi_ids:
-                    explicit[acpi_id, kind] = proc
-    # Present ids in Xen CPU order (an id present twice: at its last place),
-    # then the explicit ids no present CPU has, by id; per id _PDC, Cx, Px, CPPC.
-    order = {acpi_id: i for i, acpi_id in enumerate(present)}
-    ids = sorted(order, key=order.__getitem__)
-    kinds: tuple[Kind, ...] = ("pdc", "cx", "px", "cppc")
-    everywhere = [(kind, for_all[kind]) for kind in kinds if kind in for_all]
-    if explicit:
-        plan = [(acpi_id, kind, chosen) for acpi_id in ids for kind in kinds
-                if (chosen := explicit.get((acpi_id, kind)) or for_all.get(kind)) is not None]
-        absent = sorted({acpi_id for acpi_id, _ in explicit}.difference(order))
-        plan += [(acpi_id, kind, explicit[acpi_id, kind]) for acpi_id in absent
-                 for kind in kinds if (acpi_id, kind) in explicit]
-    else:  # only "all" entries: every present id gets the same entries
-        plan = [(acpi_id, kind, proc) for acpi_id in ids for kind, proc in everywhere]
-    boot = present[0] if present else None
-    has_cx = "cx" in for_all or any(kind == "cx" for _, kind in explicit)
-    if boot is not None and has_cx and "cx" not in for_all and (boot, "cx") not in explicit:
-        warnings.append(f"the table has no C-states for ACPI id {boot} (Xen CPU 0): Xen keeps "
-                        "using its default idle states until CPU 0's are uploaded")
-    return plan
-
-
-def _kinds(proc: ProcessorPower) -> list[Kind]:
-    kinds: list[Kind] = []
-    if proc.pdc is not None:
-        kinds.append("pdc")
-    if proc.cx is not None:
-        kinds.append("cx")
-    if proc.px is not None:
-        kinds.append("px")
-    if proc.cppc is not None:
-        kinds.append("cppc")
-    return kinds
-
-
 def _cppc_changes(sent: CppcInfo, held: CppcInfo | None) -> tuple[str, ...]:
     """What the simulated Xen changed in the ``_CPC`` data it holds."""
     if held is None or held == sent:
         return ()
     return (f"lowest_mhz {sent.lowest_mhz}, nominal_mhz {sent.nominal_mhz}: Xen holds 0 for "
             "both (lowest_mhz above nominal_mhz; cpufreq.c set_cppc_pminfo)",)
-
-
-def _with_ppc(px: PxInfo, ppc: int) -> PxInfo:
-    return replace(px, ppc=ppc)
-
-
-def _same_but_ppc(previous: PxInfo, px: PxInfo) -> bool:
-    """``previous == replace(px, ppc=previous.ppc)``, without building one."""
-    return previous is px or (
-        previous.control_register == px.control_register
-        and previous.status_register == px.status_register
-        and previous.states == px.states and previous.psd == px.psd)
-
-
-# The attribute a CxInfo's _Prepared lives in (see pyxenplatform.checks).
-_PREPARED = "_pyxenplatform_upload"
-# The attribute of a PxInfo holding set_ppc's variants of it, by ppc.
-_PPC_VARIANTS = "_pyxenplatform_ppc"
-
-
-class _Prepared:
-    """What every upload of one CxInfo needs, computed once it passed the rules."""
-
-    __slots__ = ("warnings", "image", "count", "names")
-
-    def __init__(self, cx: CxInfo, warnings: tuple[str, ...]) -> None:
-        self.warnings = warnings
-        self.image = cx_image(cx)
-        self.count = len(cx.states)
-        self.names = tuple(f"C{s.type}" for s in cx.states)
-
-    def sent(self) -> dict[str, object]:
-        """A fresh ``UploadResult.sent``: callers may change theirs."""
-        return {"type": "XEN_PM_CX", "count": self.count, "states": list(self.names)}
-
-
-def _prepare_cx(cx: CxInfo) -> _Prepared:
-    warnings = checked_cx("cx", cx)  # raises before anything is remembered
-    return remember(cx, _PREPARED, _Prepared(cx, warnings))
-
-
-# The attribute holding a Pdc's image once it passed check_pdc (see .checks).
-_PDC_READY = "_pyxenplatform_pdc_upload"
-
-
-def _prepare_pdc(pdc: Pdc) -> PdcImage:
-    check_pdc("pdc", pdc)  # raises before anything is remembered
-    return remember(pdc, _PDC_READY, pdc_image(pdc))
-
-
-def _px_flag_names(flags: int) -> tuple[str, ...]:
-    names = {abi.XEN_PX_PCT: "PCT", abi.XEN_PX_PSS: "PSS", abi.XEN_PX_PPC: "PPC",
-             abi.XEN_PX_PSD: "PSD"}
-    return tuple(name for bit, name in names.items() if flags & bit)
-
-
-_PX_FLAG_NAMES = tuple(_px_flag_names(flags) for flags in range(16))

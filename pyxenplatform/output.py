@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .hypervisor import TableResult, UploadResult
+    from .results import TableResult, UploadResult
 
 
 def quote(value: object) -> str:

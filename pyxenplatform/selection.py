@@ -18,7 +18,7 @@ from .report import Notice
 
 if TYPE_CHECKING:  # rules may import this module: no import of the facade at run time
     from .hypercalls import PhysicalCpu
-    from .hypervisor import Kind
+    from .results import Kind
 
 # (file or None, index in that file, entry)
 Entry = tuple[str | None, int, ProcessorPower]

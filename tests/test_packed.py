@@ -157,13 +157,13 @@ def test_fast_made_results_equal_their_dataclass_twins() -> None:
     from dataclasses import asdict, fields
 
     from pyxenplatform.hypercalls import PhysicalCpu, physical_cpus
-    from pyxenplatform.hypervisor import UploadResult, _succeeded
+    from pyxenplatform.results import UploadResult, succeeded
 
     for made, twin in [
-        (_succeeded(3, "cx", {"a": 1}), UploadResult(3, "cx", {"a": 1})),
-        (_succeeded(3, "cx", {}, (0, 1), ("C2: why",)),
+        (succeeded(3, "cx", {"a": 1}), UploadResult(3, "cx", {"a": 1})),
+        (succeeded(3, "cx", {}, (0, 1), ("C2: why",)),
          UploadResult(3, "cx", {}, kept=(0, 1), dropped=("C2: why",))),
-        (_succeeded(0, "pdc", {}, pdc_out=0x9E), UploadResult(0, "pdc", {}, pdc_out=0x9E)),
+        (succeeded(0, "pdc", {}, pdc_out=0x9E), UploadResult(0, "pdc", {}, pdc_out=0x9E)),
     ]:
         assert made == twin and repr(made) == repr(twin) and asdict(made) == asdict(twin)
         assert [f.name for f in fields(made)] == list(vars(made))

@@ -15,7 +15,8 @@ from pyxenplatform import (
     CState, CxInfo, Pdc, PhysicalCpu, PowerTable, ProcessorPower, PsdDomain, PState, PxInfo,
     Register,
 )
-from pyxenplatform.hypervisor import Kind, plan_uploads
+from pyxenplatform.plan import plan_uploads
+from pyxenplatform.results import Kind
 
 KINDS: tuple[Kind, ...] = ("pdc", "cx", "px", "cppc")
 CX = CxInfo((CState(1, 1, 1000, Register.ffh(0)),))
