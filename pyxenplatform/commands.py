@@ -20,6 +20,7 @@ from . import output, report, selection
 from .errors import ValidationError
 from .model import PowerTable
 from .report import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Notice
+from .results import plain
 from .rules import check_explicit_ids, check_table
 from .sources import load_table
 
@@ -249,8 +250,8 @@ def result_json(r: UploadResult, simulated: bool) -> dict[str, object]:
         doc["kept"] = [cstate_json(t) for t in r.kept]
     doc["dropped"] = [dropped_json(d) for d in r.dropped]
     states = r.sent.get("states") if r.kind == "cx" else None
-    if isinstance(states, list):
-        doc["sent"] = {**r.sent, "states": [cstate_json(int(str(s)[1:])) for s in states]}
+    if isinstance(states, (list, tuple)):
+        doc["sent"] = {**plain(r.sent), "states": [cstate_json(int(str(s)[1:])) for s in states]}
     return doc
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import struct
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -34,22 +35,23 @@ from .hypercalls import (
 )
 from .marshal import build_cppc
 from .model import CppcInfo, CxInfo, Pdc, PowerTable, ProcessorPower, PxInfo
-from .packed import ID_OFFSET, OP_SIZE, PX_IMAGES, PX_ALL, PdcImage, px_image
+from .packed import ID_OFFSET, OP_SIZE, PX_ALL
 from .plan import plan_uploads
 from .prepared import (
     CX_READY,
     PDC_READY,
     PPC_VARIANTS,
-    PX_FLAG_NAMES,
+    PX_READY,
     CxReady,
+    PdcReady,
     prepare_cx,
     prepare_pdc,
-    px_flag_names,
+    prepare_px,
     same_but_ppc,
     with_ppc,
 )
 from .readback import SysctlVersion
-from .results import Kind, TableResult, UploadResult, refused, succeeded
+from .results import Kind, TableResult, UploadResult, pdc_succeeded, refused, succeeded
 from .rules import PX_CHECKED, U32, Platform, check_acpi_id, check_px, check_table
 from .sim import CpufreqMode, SimulatedXen
 from .status import CpuStatus, read_status
@@ -68,6 +70,8 @@ __all__ = ["Hypervisor", "Kind", "TableResult", "UploadResult", "plan_uploads"]
 
 log = logging.getLogger(__name__)
 INFO = logging.INFO
+_U32 = struct.Struct("<I")
+_PDC_OUT = OP_SIZE + 8  # the _PDC buffer's word 2, which Xen rewrites
 
 
 class Hypervisor:
@@ -86,6 +90,9 @@ class Hypervisor:
         # with another thread's (the next begin() reuses the same pages).
         self._lock = threading.RLock()
         self._px_sent: dict[int, PxInfo] = {}
+        # The last _PDC result per ACPI id: a frozen value, returned again for the
+        # same answer to the same call (upload_pdc).
+        self._pdc_answers: dict[int, UploadResult] = {}
         self._sysctl_version = SysctlVersion()  # found by the first read-back, then kept
 
     @classmethod
@@ -135,33 +142,37 @@ class Hypervisor:
         """Send ``XEN_PM_CX`` for one ACPI id; validated first, nothing sent if invalid."""
         if type(acpi_id) is not int or not 0 <= acpi_id <= U32:
             check_acpi_id("acpi_id", acpi_id)
-        prep = getattr(cx, CX_READY, None)
-        if type(prep) is not CxReady:
-            prep = prepare_cx(cx)
-        if prep.warnings and log.isEnabledFor(INFO):
-            for w in prep.warnings:
+        ready = getattr(cx, CX_READY, None)
+        if type(ready) is not CxReady:
+            ready = prepare_cx(cx)
+        if ready.warnings and log.isEnabledFor(INFO):
+            for w in ready.warnings:
                 log.info("ACPI id %d: cx%s", acpi_id, w)
-        return self._send_cx(acpi_id, prep)
+        return self._send_cx(acpi_id, ready)
 
-    # The three _send_* below issue the call inline (no helper call: this is
-    # the hot path); refused() turns an OSError into the result or raises.
+    # The sends below issue the call inline (no helper call: this is the hot
+    # path): through Privcmd.platform_op_image, one call, for the real device,
+    # else through the Transport protocol (arena.load, then platform_op).
+    # refused() turns an OSError into the result, or raises.
 
-    def _send_cx(self, acpi_id: int, prep: CxReady) -> UploadResult:
+    def _send_cx(self, acpi_id: int, ready: CxReady) -> UploadResult:
         lock = self._lock
         lock.acquire()  # not `with`: a third of the cost of the lock
         try:
             transport = self.transport
             try:
-                transport.platform_op(transport.arena.load(prep.image, ID_OFFSET, acpi_id))
+                if transport.__class__ is Privcmd:
+                    transport.platform_op_image(ready.image, ID_OFFSET, acpi_id)
+                else:
+                    transport.platform_op(transport.arena.load(ready.image, ID_OFFSET, acpi_id))
             except OSError as exc:
-                return refused(exc, acpi_id, "cx", prep.sent())
+                return refused(exc, acpi_id, "cx", ready.sent)
             if isinstance(transport, SimulatedXen):
                 kept, dropped = self._what_xen_keeps(acpi_id, "cx")
-                return succeeded(acpi_id, "cx", prep.sent(), kept, dropped)
+                return succeeded(acpi_id, "cx", ready.sent, kept, dropped)
         finally:
             lock.release()
-        return succeeded(acpi_id, "cx", {"type": "XEN_PM_CX", "count": prep.count,
-                                          "states": list(prep.names)})
+        return succeeded(acpi_id, "cx", ready.sent)
 
     def upload_px(self, acpi_id: int, px: PxInfo, *, flags: int | None = None) -> UploadResult:
         """Send ``XEN_PM_PX``.
@@ -187,25 +198,26 @@ class Hypervisor:
                 previous = self._px_sent.get(acpi_id)
                 flags = abi.XEN_PX_PPC if previous is not None and same_but_ppc(previous, px) \
                     else PX_ALL
-            names = PX_FLAG_NAMES[flags] if flags < 16 else px_flag_names(flags)
-            sent: dict[str, object] = {"type": "XEN_PM_PX", "flags": list(names),
-                                       "states": len(px.states), "ppc": px.ppc,
-                                       "frequencies_mhz": [s.core_frequency for s in px.states]}
+            known = getattr(px, PX_READY, None)  # prepare_px(), without the call
+            ready = known.get(flags) if type(known) is dict else None
+            if ready is None:
+                ready = prepare_px(px, flags)
             transport = self.transport
             try:
-                images = getattr(px, PX_IMAGES, None)  # px_image(), without the call
-                image = images.get(flags) if type(images) is dict else None
-                base = transport.arena.load(image or px_image(px, flags), ID_OFFSET, acpi_id)
-                transport.platform_op(base)
+                if transport.__class__ is Privcmd:
+                    transport.platform_op_image(ready.image, ID_OFFSET, acpi_id)
+                else:
+                    transport.platform_op(transport.arena.load(ready.image, ID_OFFSET, acpi_id))
             except OSError as exc:
-                return refused(exc, acpi_id, "px", sent)
+                return refused(exc, acpi_id, "px", ready.sent)
             if flags == PX_ALL or acpi_id in self._px_sent:
                 self._px_sent[acpi_id] = px
             if isinstance(transport, SimulatedXen) and transport.ignored is not None:
-                return succeeded(acpi_id, "px", sent, dropped=(f"all: {transport.ignored}",))
+                return succeeded(acpi_id, "px", ready.sent,
+                                 dropped=(f"all: {transport.ignored}",))
         finally:
             lock.release()
-        return succeeded(acpi_id, "px", sent)
+        return succeeded(acpi_id, "px", ready.sent)
 
     def set_ppc(self, acpi_id: int, px: PxInfo, ppc: int) -> UploadResult:
         """Change only the platform limit (``_PPC``) of an ACPI id.
@@ -232,23 +244,35 @@ class Hypervisor:
         # firmware notification, and a call is a tenth of its cost.
         if type(acpi_id) is not int or not 0 <= acpi_id <= U32:
             check_acpi_id("acpi_id", acpi_id)
-        image = getattr(pdc, PDC_READY, None)  # checked and packed: one look-up
-        if type(image) is not PdcImage:
-            image = prepare_pdc(pdc)
+        ready = getattr(pdc, PDC_READY, None)  # checked and packed: one look-up
+        if type(ready) is not PdcReady:
+            ready = prepare_pdc(pdc)
         lock = self._lock
         lock.acquire()
         try:
             transport = self.transport
-            arena = transport.arena
             try:
-                transport.platform_op(arena.load(image, ID_OFFSET, acpi_id))
+                # Xen writes word 2 back: the capabilities firmware may see.
+                if transport.__class__ is Privcmd:
+                    pdc_out: int = _U32.unpack_from(
+                        transport.platform_op_image(ready.image, ID_OFFSET, acpi_id),
+                        _PDC_OUT)[0]
+                else:
+                    arena = transport.arena
+                    transport.platform_op(arena.load(ready.image, ID_OFFSET, acpi_id))
+                    pdc_out = arena.u32(_PDC_OUT)
             except OSError as exc:
-                return refused(exc, acpi_id, "pdc", image.sent())
-            # Xen writes word 2 back: the capabilities firmware may see.
-            pdc_out = arena.u32(OP_SIZE + 8)
+                return refused(exc, acpi_id, "pdc", ready.sent)
+            # A result is a frozen value, its `sent` read-only: Xen giving this CPU the
+            # same answer to the same call (a _PDC re-sent on a firmware notification)
+            # gets the result already made, which costs a third of the upload to make.
+            last = self._pdc_answers.get(acpi_id)
+            if last is not None and last.sent is ready.sent and last.pdc_out == pdc_out:
+                return last
+            result = self._pdc_answers[acpi_id] = pdc_succeeded(acpi_id, ready.sent, pdc_out)
         finally:
             lock.release()
-        return succeeded(acpi_id, "pdc", image.sent(), pdc_out=pdc_out)
+        return result
 
     def upload_cppc(self, acpi_id: int, cppc: CppcInfo) -> UploadResult:
         """Send ``XEN_PM_CPPC`` (``_CPC`` + ``_PSD``, Xen 4.21+, for ``cpufreq=amd-cppc``).

@@ -10,7 +10,7 @@ escape sequence in it cannot split a line or fake one.
 from __future__ import annotations
 
 import errno as errnos
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -92,14 +92,14 @@ def _outcome(r: UploadResult, xen: str) -> str:
     return line
 
 
-def describe_sent(sent: dict[str, object]) -> str:
+def describe_sent(sent: Mapping[str, object]) -> str:
     parts = []
     for key, value in sent.items():
         if key == "type":
             continue
-        if key == "words" and isinstance(value, list):
+        if key == "words" and isinstance(value, (list, tuple)):
             value = "[" + ", ".join(f"{w:#x}" for w in value) + "]"
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):
             value = ",".join(str(v) for v in value)
         parts.append(f"{key}={value}")
     return " ".join(parts)

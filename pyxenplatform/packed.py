@@ -172,10 +172,6 @@ class PdcImage(Image):
         super().__init__(data, handles)
         self.words = words
 
-    def sent(self) -> dict[str, object]:
-        """A fresh ``UploadResult.sent``: callers may change theirs."""
-        return {"type": "XEN_PM_PDC", "words": list(self.words)}
-
 
 # The attribute of a Pdc holding its image (see .checks).
 PDC_IMAGE = "_pyxenplatform_image"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 from .errors import PermissionDenied, PrivcmdUnavailable, hypercall_error
@@ -29,11 +31,15 @@ class UploadResult:
     ``held`` is how many states Xen holds afterwards as read back from it (C-states with C0,
     or P-states), on real Xen too: filled by ``upload --verify``
     (:func:`pyxenplatform.verify.with_held`), else ``None``.
+
+    ``sent`` describes the call (``{"type": "XEN_PM_CX", "count": 2, "states": ("C1",
+    "C2")}``).  Made by an upload it is read-only, its sequences tuples: the same mapping
+    serves every upload of one object (:func:`describe`).  ``to_json`` gives lists.
     """
 
     acpi_id: int
     kind: Kind
-    sent: dict[str, object]
+    sent: Mapping[str, object]
     errno: int = 0
     error: str | None = None
     kept: tuple[int, ...] | None = None
@@ -48,12 +54,28 @@ class UploadResult:
     def to_json(self) -> dict[str, object]:
         """A stable, JSON-ready form (the CLI's ``--json`` report)."""
         return {
-            "acpi_id": self.acpi_id, "kind": self.kind, "sent": self.sent,
+            "acpi_id": self.acpi_id, "kind": self.kind, "sent": plain(self.sent),
             "errno": self.errno,
             "errno_name": errno.errorcode.get(self.errno, "") if self.errno else "",
             "error": self.error, "kept": list(self.kept) if self.kept is not None else None,
             "dropped": list(self.dropped), "pdc_out": self.pdc_out, "held": self.held,
         }
+
+
+def describe(**fields: object) -> Mapping[str, object]:
+    """An :attr:`UploadResult.sent`: read-only, lists made tuples.
+
+    Built once per prepared object (:mod:`pyxenplatform.prepared`) and shared by
+    the results of all its uploads, so no caller can change another's.
+    """
+    return MappingProxyType({key: tuple(value) if isinstance(value, list) else value
+                             for key, value in fields.items()})
+
+
+def plain(sent: Mapping[str, object]) -> dict[str, object]:
+    """``sent`` as JSON-ready built-ins: a dict, its tuples lists."""
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in sent.items()}
 
 
 _new_object = object.__new__
@@ -62,7 +84,7 @@ _SUCCEEDED = {"acpi_id": 0, "kind": "cx", "sent": None, "errno": 0, "error": Non
 _PDC_SUCCEEDED = dict(_SUCCEEDED, kind="pdc")
 
 
-def succeeded(acpi_id: int, kind: Kind, sent: dict[str, object],
+def succeeded(acpi_id: int, kind: Kind, sent: Mapping[str, object],
                kept: tuple[int, ...] | None = None, dropped: tuple[str, ...] = (),
                pdc_out: int | None = None) -> UploadResult:
     """``UploadResult(acpi_id, kind, sent, kept=..., ...)`` for a call Xen accepted.
@@ -80,7 +102,19 @@ def succeeded(acpi_id: int, kind: Kind, sent: dict[str, object],
     return result
 
 
-def refused(exc: OSError, acpi_id: int, kind: Kind, sent: dict[str, object]) -> UploadResult:
+def pdc_succeeded(acpi_id: int, sent: Mapping[str, object], pdc_out: int) -> UploadResult:
+    """``succeeded(acpi_id, "pdc", sent, pdc_out=pdc_out)`` with fewer steps: ``_PDC`` is
+    re-sent on every firmware notification, and its whole upload costs a few of these."""
+    result = _new_object(UploadResult)
+    fields = result.__dict__
+    fields.update(_PDC_SUCCEEDED)
+    fields["acpi_id"] = acpi_id
+    fields["sent"] = sent
+    fields["pdc_out"] = pdc_out
+    return result
+
+
+def refused(exc: OSError, acpi_id: int, kind: Kind, sent: Mapping[str, object]) -> UploadResult:
     """The result of a call Xen refused; raises when no other call can work either."""
     error = hypercall_error(exc, f"XENPF_set_processor_pminfo({PM_TYPES[kind]})",
                             acpi_id=acpi_id)

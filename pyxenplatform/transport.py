@@ -436,6 +436,28 @@ class Privcmd:
         result: int = fcntl.ioctl(self._fd, abi.IOCTL_PRIVCMD_HYPERCALL, call, True)
         return result
 
+    def platform_op_image(self, image: Relocatable, u32_at: int, u32: int) -> mmap.mmap:
+        """``platform_op(arena.load(image, u32_at, u32))`` as one call; the arena's pages
+        after it, holding what Xen wrote back.
+
+        The upload hot path (:mod:`pyxenplatform.hypervisor` calls it when the transport is a
+        ``Privcmd``): the same bytes and the same ioctl, without the property and the two
+        method calls between them, which cost a third of a hand-packed upload.
+        """
+        fd = self._fd
+        if fd is None:
+            raise OSError(errno.EBADF, f"{self.path} is closed")
+        arena = self._arena
+        address = arena.load(image, u32_at, u32)
+        call = self._platform_call
+        if address != self._platform_call_address:  # the arena's pages rarely move
+            _HYPERCALL_OP_ARG0.pack_into(call, 0, PLATFORM_OP, address)
+            self._platform_call_address = address
+        fcntl.ioctl(fd, abi.IOCTL_PRIVCMD_HYPERCALL, call, True)
+        memory = arena._memory  # set by load(): same module, no property on the hot path
+        assert memory is not None
+        return memory.map
+
     def sysctl(self, address: int) -> int:
         """``__HYPERVISOR_sysctl`` on the ``struct xen_sysctl`` at ``address`` (read-back)."""
         return self.hypercall(SYSCTL, address)

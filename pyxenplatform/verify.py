@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .platforms import default_spec, parse
+from .results import plain
 from .sim import SimulatedXen
 from .status import CpuStatus
 
@@ -112,7 +113,7 @@ def with_held(results: Sequence[UploadResult], after: Sequence[CpuStatus]) -> li
 
 def _check_cx(result: UploadResult, status: CpuStatus, before: CpuStatus | None,
               guess: UploadResult | None) -> list[Mismatch]:
-    states = result.sent.get("states")
+    states = plain(result.sent).get("states")  # lists, however the result was made
     names = [str(name) for name in states] if isinstance(states, list) else []
     sent = len(names)
     expected = 1 + sent  # C0, then every state sent
@@ -138,12 +139,12 @@ def _check_cx(result: UploadResult, status: CpuStatus, before: CpuStatus | None,
 
 
 def _check_px(result: UploadResult, status: CpuStatus) -> list[Mismatch]:
-    flags = result.sent.get("flags")
-    if isinstance(flags, list) and flags == ["PPC"]:
+    described = plain(result.sent)  # lists, however the result was made
+    if described.get("flags") == ["PPC"]:
         return []  # a limit change only: nothing new to hold
-    sent_states = result.sent.get("states")
+    sent_states = described.get("states")
     sent = sent_states if isinstance(sent_states, int) else 0
-    frequencies = result.sent.get("frequencies_mhz")
+    frequencies = described.get("frequencies_mhz")
     if status.px is None:
         why = status.px_unavailable
         return [Mismatch(result.acpi_id, "px", f"{sent} P-states", "none", _px_gone(why, status))]

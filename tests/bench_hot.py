@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import itertools
 import mmap
 import os
 import statistics
@@ -200,6 +201,12 @@ def main() -> int:
         lambda: hv.upload_px(3, PX), lambda: floor.upload_px_ppc(3), n), "us", None))
     oks.append(line("Hypervisor.upload_pdc (1 word)", *interleaved(
         lambda: hv.upload_pdc(1, PDC), lambda: floor.upload_pdc(1), n), "us", 2.5))
+    # The same answer to the same call returns the result already made (a frozen
+    # value); two equal Pdc objects in turn show the cost of making one each time.
+    twins, floor_turns = itertools.cycle((PDC, Pdc((0xBBF,)))), itertools.cycle((1, 1))
+    line("  ... a new result each call (no reuse)", *interleaved(
+        lambda: hv.upload_pdc(1, next(twins)), lambda: floor.upload_pdc(next(floor_turns)), n),
+        "us", None)
     hv.close()
 
     print(f"  upload_table, Cx + Px for 'all', {n_cpus:,} CPUs (enumerate + upload), "

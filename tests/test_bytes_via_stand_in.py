@@ -65,7 +65,7 @@ px = PxInfo(Register(0x7F, 0, 0, 0, 0), Register(0x7F, 0, 0, 0, 0),
 r = hv.upload_px(2, px)
 print(r.errno)
 r = hv.set_ppc(2, px, 0)
-print(r.errno, r.sent["flags"])
+print(r.errno, list(r.sent["flags"]))
 """
 
 
@@ -88,6 +88,28 @@ def test_px_bytes_and_enodev(fake_privcmd: FakePrivcmd) -> None:
     assert perf["shared_type"] == 3  # XEN_CPUPERF_SHARED_TYPE_ANY for SW_ANY
     assert ppc_only["set_pminfo"]["perf"]["flags"] == 4
     assert ppc_only["set_pminfo"]["perf"]["platform_limit"] == 0
+
+
+PDC = """
+from pyxenplatform import *
+hv = Hypervisor()
+first = hv.upload_pdc(2, Pdc((0x3B,)))
+again = hv.upload_pdc(2, Pdc((0x3B,)))
+print(hex(first.pdc_out), again == first)
+"""
+
+
+def test_pdc_is_sent_every_time_and_pdc_out_is_the_word_xen_wrote(
+        fake_privcmd: FakePrivcmd) -> None:
+    # Privcmd.platform_op_image (the hot path) reads back what Xen wrote.
+    run = fake_privcmd([sys.executable, "-c", PDC], cpus="0:0:2")
+    assert run.returncode == 0, run.stderr
+    written = (0x3B & 0x0084) | 0x031A | 0x082B  # the stand-in's answer, as Xen's
+    assert run.stdout.split() == [hex(written), "True"]
+    records = set_pminfo_records(run.records)
+    assert [(r["set_pminfo"]["id"], r["set_pminfo"]["pdc"]) for r in records] == \
+        [(2, [1, 1, 0x3B])] * 2
+    assert all(r["set_pminfo"]["pdc_out"] == written for r in records)
 
 
 def test_all_means_physical_cpus_cpu0_first(fake_privcmd: FakePrivcmd, tmp_path: Path) -> None:

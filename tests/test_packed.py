@@ -157,13 +157,14 @@ def test_fast_made_results_equal_their_dataclass_twins() -> None:
     from dataclasses import asdict, fields
 
     from pyxenplatform.hypercalls import PhysicalCpu, physical_cpus
-    from pyxenplatform.results import UploadResult, succeeded
+    from pyxenplatform.results import UploadResult, pdc_succeeded, succeeded
 
     for made, twin in [
         (succeeded(3, "cx", {"a": 1}), UploadResult(3, "cx", {"a": 1})),
         (succeeded(3, "cx", {}, (0, 1), ("C2: why",)),
          UploadResult(3, "cx", {}, kept=(0, 1), dropped=("C2: why",))),
         (succeeded(0, "pdc", {}, pdc_out=0x9E), UploadResult(0, "pdc", {}, pdc_out=0x9E)),
+        (pdc_succeeded(7, {"w": 1}, 0), UploadResult(7, "pdc", {"w": 1}, pdc_out=0)),
     ]:
         assert made == twin and repr(made) == repr(twin) and asdict(made) == asdict(twin)
         assert [f.name for f in fields(made)] == list(vars(made))
@@ -171,6 +172,52 @@ def test_fast_made_results_equal_their_dataclass_twins() -> None:
     cpus = physical_cpus(SimulatedXen([PhysicalCpu(0, 4, 2, True), PhysicalCpu(1, 6, 3, False)]))
     assert cpus == [PhysicalCpu(0, 4, 2, True), PhysicalCpu(1, 6, 3, False)]
     assert repr(cpus[1]) == "PhysicalCpu(xen_cpuid=1, acpi_id=6, apic_id=3, online=False)"
+
+
+def test_sent_is_read_only_shared_by_one_objects_uploads_and_plain_in_json() -> None:
+    """``sent`` is built once per prepared object, so no result may change it."""
+    import json
+
+    hv = Hypervisor.simulated(cpufreq_driver=True)
+    results = [hv.upload_cx(0, CXS[2]), hv.upload_cx(1, CXS[2]), hv.upload_pdc(0, PDCS[0]),
+               hv.upload_px(0, PX), hv.upload_pdc(1, PDCS[0]), hv.upload_px(1, PX)]
+    first_cx, second_cx, first_pdc, px, second_pdc, _ = results
+    assert first_cx.sent is second_cx.sent and first_pdc.sent is second_pdc.sent
+    assert dict(first_cx.sent) == {"type": "XEN_PM_CX", "count": 3, "states": ("C1", "C2", "C3")}
+    for r in results:
+        with pytest.raises(TypeError):
+            r.sent["type"] = "changed"  # type: ignore[index]  # what the test is about
+        assert all(not isinstance(v, (list, dict)) for v in r.sent.values())
+    assert json.loads(json.dumps(px.to_json()))["sent"] == px.to_json()["sent"] == {
+        "type": "XEN_PM_PX", "flags": ["PCT", "PSS", "PPC", "PSD"], "states": 5, "ppc": 2,
+        "frequencies_mhz": [3000, 2900, 2800, 2700, 2600]}
+    assert second_pdc.to_json()["sent"] == {"type": "XEN_PM_PDC", "words": [1, 1, 0xBBF]}
+
+
+def test_the_same_pdc_answer_returns_the_result_made_before_and_a_new_answer_a_new_one() -> None:
+    """upload_pdc keeps its last result per ACPI id and returns it for an equal one."""
+    import ctypes
+
+    class AnsweringXen(NullXen):
+        word = 0x9E
+
+        def platform_op(self, address: int) -> int:
+            ctypes.c_uint32.from_address(address + 136 + 8).value = self.word  # _PDC word 2
+            return 0
+
+    xen = AnsweringXen()
+    hv = Hypervisor(xen)
+    first = hv.upload_pdc(4, PDCS[0])
+    assert hv.upload_pdc(4, PDCS[0]) is first and first.pdc_out == 0x9E
+    twin = Pdc((0xBBF,))  # equal, not the same object: its own prepared `sent`
+    assert hv.upload_pdc(4, twin) == first and hv.upload_pdc(4, twin) is not first
+    assert hv.upload_pdc(5, twin).acpi_id == 5  # another CPU, its own result
+    xen.word = 0x1E
+    changed = hv.upload_pdc(4, twin)
+    assert changed.pdc_out == 0x1E and changed != first
+    assert hv.upload_pdc(4, twin) is changed
+    assert len(hv._pdc_answers) == 2  # one per ACPI id, however many uploads
+    hv.close()
 
 
 def test_a_fork_child_loads_packed_calls_into_pages_of_its_own() -> None:
@@ -198,7 +245,7 @@ def test_set_ppc_checks_each_limit_once_and_refuses_a_bad_one() -> None:
     hv = Hypervisor.simulated(cpufreq_driver=True)
     assert hv.upload_px(0, PX).ok
     first = hv.set_ppc(0, PX, 3)
-    assert first.ok and first.sent["flags"] == ["PPC"] and first.sent["ppc"] == 3
+    assert first.ok and first.sent["flags"] == ("PPC",) and first.sent["ppc"] == 3
     again = hv.set_ppc(0, PX, 3)
     assert again.ok and again.sent == first.sent
     assert len(getattr(PX, "_pyxenplatform_ppc")) == 1  # one variant per limit, reused

@@ -118,7 +118,7 @@ def test_simulated_xen_holds_per_cpu_state_and_answers_errnos() -> None:
     with_driver = Hypervisor.simulated(cpus, cpufreq_driver=True)
     assert with_driver.upload_px(2, PX).ok
     again = with_driver.upload_px(2, replace(PX, ppc=1))
-    assert again.ok and again.sent["flags"] == ["PPC"]
+    assert again.ok and again.sent["flags"] == ("PPC",)
     mwait_idle = Hypervisor.simulated(cpus, idle_driver="mwait-idle")
     ignored = mwait_idle.upload_cx(2, CxInfo((C1, C2)))
     assert ignored.ok and ignored.kept is None
