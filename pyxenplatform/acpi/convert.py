@@ -9,6 +9,7 @@ converts to a Buffer with its NUL, implicit String-to-Integer reads hex only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .values import TYPE_NAMES, Buffer, IndexRef, LiveValue, Package, object_type
@@ -99,43 +100,37 @@ def buffer_to_hex(data: bytes | bytearray, separator: str) -> str:
     return separator.join(f"0x{b:02X}" for b in data)
 
 
-def to_string(value: Any, width: int) -> str:
-    """A String operand, implicit conversion (ACPI_IMPLICIT_CONVERT_HEX)."""
+def _to_text(value: Any, width: int, from_int: Callable[[int, int], str],
+             from_buffer: Callable[[bytes | bytearray], str]) -> str:
+    """A String operand: a String as it is, an Integer or a Buffer through the converters."""
     value = deref_index(value)
     t = type(value)
     if t is str:
         return value  # type: ignore[no-any-return]  # exact type() test narrows only at run time (faster than isinstance)
     if t is int:
-        return int_to_hex(value, width)
+        return from_int(value, width)
     if t is Buffer:
-        return buffer_to_hex(value.data, " ")
+        return from_buffer(value.data)
     raise ConversionError(f"expected Integer, String or Buffer, got {type_name(value)}")
+
+
+def _decimal(value: int, width: int) -> str:
+    return str(value)
+
+
+def to_string(value: Any, width: int) -> str:
+    """A String operand, implicit conversion (ACPI_IMPLICIT_CONVERT_HEX)."""
+    return _to_text(value, width, int_to_hex, lambda data: buffer_to_hex(data, " "))
 
 
 def to_decimal_string(value: Any, width: int) -> str:
     """ToDecimalString (ACPI_EXPLICIT_CONVERT_DECIMAL)."""
-    value = deref_index(value)
-    t = type(value)
-    if t is str:
-        return value  # type: ignore[no-any-return]  # exact type() test narrows only at run time (faster than isinstance)
-    if t is int:
-        return str(value)
-    if t is Buffer:
-        return ",".join(str(b) for b in value.data)
-    raise ConversionError(f"expected Integer, String or Buffer, got {type_name(value)}")
+    return _to_text(value, width, _decimal, lambda data: ",".join(str(b) for b in data))
 
 
 def to_hex_string(value: Any, width: int) -> str:
     """ToHexString (ACPI_EXPLICIT_CONVERT_HEX)."""
-    value = deref_index(value)
-    t = type(value)
-    if t is str:
-        return value  # type: ignore[no-any-return]  # exact type() test narrows only at run time (faster than isinstance)
-    if t is int:
-        return int_to_hex(value, width)
-    if t is Buffer:
-        return buffer_to_hex(value.data, ",")
-    raise ConversionError(f"expected Integer, String or Buffer, got {type_name(value)}")
+    return _to_text(value, width, int_to_hex, lambda data: buffer_to_hex(data, ","))
 
 
 def type_name(value: Any) -> str:
