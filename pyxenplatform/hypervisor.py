@@ -55,7 +55,7 @@ from .results import Kind, TableResult, UploadResult, pdc_succeeded, refused, su
 from .rules import PX_CHECKED, U32, Platform, check_acpi_id, check_px, check_table
 from .sim import CpufreqMode, SimulatedXen
 from .status import CpuStatus, read_status
-from .transport import Privcmd, Transport
+from .transport import Privcmd, Relocatable, Transport
 
 if TYPE_CHECKING:
     import os
@@ -150,10 +150,8 @@ class Hypervisor:
                 log.info("ACPI id %d: cx%s", acpi_id, w)
         return self._send_cx(acpi_id, ready)
 
-    # The sends below issue the call inline (no helper call: this is the hot
-    # path): through Privcmd.platform_op_image, one call, for the real device,
-    # else through the Transport protocol (arena.load, then platform_op).
-    # refused() turns an OSError into the result, or raises.
+    # The sends below issue the call with _send_image (upload_pdc inline, as it
+    # reads Xen's answer back); refused() turns an OSError into the result, or raises.
 
     def _send_cx(self, acpi_id: int, ready: CxReady) -> UploadResult:
         lock = self._lock
@@ -161,10 +159,7 @@ class Hypervisor:
         try:
             transport = self.transport
             try:
-                if transport.__class__ is Privcmd:
-                    transport.platform_op_image(ready.image, ID_OFFSET, acpi_id)
-                else:
-                    transport.platform_op(transport.arena.load(ready.image, ID_OFFSET, acpi_id))
+                _send_image(transport, ready.image, acpi_id)
             except OSError as exc:
                 return refused(exc, acpi_id, "cx", ready.sent)
             if isinstance(transport, SimulatedXen):
@@ -204,10 +199,7 @@ class Hypervisor:
                 ready = prepare_px(px, flags)
             transport = self.transport
             try:
-                if transport.__class__ is Privcmd:
-                    transport.platform_op_image(ready.image, ID_OFFSET, acpi_id)
-                else:
-                    transport.platform_op(transport.arena.load(ready.image, ID_OFFSET, acpi_id))
+                _send_image(transport, ready.image, acpi_id)
             except OSError as exc:
                 return refused(exc, acpi_id, "px", ready.sent)
             if flags == PX_ALL or acpi_id in self._px_sent:
@@ -416,3 +408,12 @@ def _cppc_changes(sent: CppcInfo, held: CppcInfo | None) -> tuple[str, ...]:
         return ()
     return (f"lowest_mhz {sent.lowest_mhz}, nominal_mhz {sent.nominal_mhz}: Xen holds 0 for "
             "both (lowest_mhz above nominal_mhz; cpufreq.c set_cppc_pminfo)",)
+
+
+def _send_image(transport: Transport, image: Relocatable, acpi_id: int) -> None:
+    """``platform_op`` on ``image`` with ``acpi_id`` patched in: one call on the real
+    device (:meth:`Privcmd.platform_op_image`), else the Transport protocol's two."""
+    if transport.__class__ is Privcmd:
+        transport.platform_op_image(image, ID_OFFSET, acpi_id)
+    else:
+        transport.platform_op(transport.arena.load(image, ID_OFFSET, acpi_id))
