@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
         SpaceId,
     )
     from .results import TableResult, UploadResult
-    from .rules import Platform
+    from .cpu_rules import Platform
     from .sim import SimulatedXen
     from .sources import load_table, table_from_mapping
     from .transport import Privcmd
@@ -65,7 +65,7 @@ _EXPORTS = {
     "CxInfo": "model", "Pdc": "model", "PowerTable": "model", "ProcessorPower": "model",
     "PsdDomain": "model", "PState": "model", "PxInfo": "model", "Register": "model",
     "SpaceId": "model",
-    "Platform": "rules", "SimulatedXen": "sim",
+    "Platform": "cpu_rules", "SimulatedXen": "sim",
     "load_table": "sources", "table_from_mapping": "sources",
     "Privcmd": "transport",
 }

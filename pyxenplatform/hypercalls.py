@@ -17,7 +17,8 @@ from typing import Protocol, runtime_checkable
 
 from . import abi
 from .errors import hypercall_error
-from .transport import Fixed, Transport, sizeof_aligned
+from .arena import Fixed, sizeof_aligned
+from .transport import Transport
 
 # cmd number -> XENPF_ name, for messages.  Skipped: the alias XENPF_settime
 # and the XENPF_ macros that are not sub-op numbers.

@@ -16,7 +16,7 @@ import errno
 import logging
 import struct
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
@@ -51,11 +51,21 @@ from .prepared import (
     with_ppc,
 )
 from .readback import SysctlVersion
-from .results import Kind, TableResult, UploadResult, pdc_succeeded, refused, succeeded
-from .rules import PX_CHECKED, U32, Platform, check_acpi_id, check_px, check_table
+from .results import (
+    Kind,
+    TableResult,
+    UploadResult,
+    describe,
+    pdc_succeeded,
+    refused,
+    succeeded,
+)
+from .cpu_rules import Platform
+from .rules import PX_CHECKED, U32, check_acpi_id, check_px, check_table
 from .sim import CpufreqMode, SimulatedXen
 from .status import CpuStatus, read_status
-from .transport import Privcmd, Relocatable, Transport
+from .arena import Relocatable
+from .transport import Privcmd, Transport
 
 if TYPE_CHECKING:
     import os
@@ -163,7 +173,7 @@ class Hypervisor:
             except OSError as exc:
                 return refused(exc, acpi_id, "cx", ready.sent)
             if isinstance(transport, SimulatedXen):
-                kept, dropped = self._what_xen_keeps(acpi_id, "cx")
+                kept, dropped = transport.outcome(acpi_id, "cx")
                 return succeeded(acpi_id, "cx", ready.sent, kept, dropped)
         finally:
             lock.release()
@@ -279,12 +289,11 @@ class Hypervisor:
 
     def _send_cppc(self, acpi_id: int, cppc: CppcInfo) -> UploadResult:
         # Not a hot path: built with the ctypes builder of .marshal.
-        sent: dict[str, object] = {
-            "type": "XEN_PM_CPPC", "flags": ["CPC", "PSD"],
-            "highest_perf": cppc.highest_perf, "nominal_perf": cppc.nominal_perf,
-            "lowest_nonlinear_perf": cppc.lowest_nonlinear_perf,
-            "lowest_perf": cppc.lowest_perf, "lowest_mhz": cppc.lowest_mhz,
-            "nominal_mhz": cppc.nominal_mhz}
+        sent = describe(
+            type="XEN_PM_CPPC", flags=["CPC", "PSD"], highest_perf=cppc.highest_perf,
+            nominal_perf=cppc.nominal_perf, lowest_nonlinear_perf=cppc.lowest_nonlinear_perf,
+            lowest_perf=cppc.lowest_perf, lowest_mhz=cppc.lowest_mhz,
+            nominal_mhz=cppc.nominal_mhz)
         with self._lock:
             op = build_cppc(self.transport, acpi_id, cppc)
             name = op_name(op)
@@ -298,12 +307,11 @@ class Hypervisor:
                     log.info("%s", error)
                     result = replace(result, error=str(error))
             elif result.ok and not result.dropped and isinstance(self.transport, SimulatedXen):
-                result = replace(result, dropped=_cppc_changes(
-                    cppc, self.transport.held(acpi_id).cppc))
+                result = replace(result, dropped=self.transport.cppc_changes(acpi_id, cppc))
             return result
 
     def _issue(self, op: abi.xen_platform_op, acpi_id: int, kind: Kind,
-               sent: dict[str, object]) -> UploadResult:
+               sent: Mapping[str, object]) -> UploadResult:
         """Issue an op built with pyxenplatform.marshal (the ctypes path)."""
         try:
             issue(self.transport, op, acpi_id)
@@ -312,22 +320,10 @@ class Hypervisor:
         except HypercallError as exc:
             log.info("%s", exc)  # the result carries it; the CLI prints it once
             return UploadResult(acpi_id, kind, sent, exc.errno or errno.EIO, str(exc))
-        kept, dropped = self._what_xen_keeps(acpi_id, kind)
+        transport = self.transport
+        kept, dropped = transport.outcome(acpi_id, kind) if isinstance(transport, SimulatedXen) \
+            else (None, ())
         return UploadResult(acpi_id, kind, sent, kept=kept, dropped=dropped)
-
-    def _what_xen_keeps(self, acpi_id: int, kind: Kind) -> tuple[tuple[int, ...] | None, tuple[str, ...]]:
-        if not isinstance(self.transport, SimulatedXen):
-            return None, ()
-        if self.transport.ignored is not None:
-            return None, (f"all: {self.transport.ignored}",)
-        if kind != "cx":
-            return None, ()
-        if self.transport.idle_driver != "acpi":
-            return None, (f"all: {self.transport.idle_driver} owns idle, so Xen returned 0 "
-                          "and changed nothing (cpu_idle.c set_cx_pminfo)",)
-        held = self.transport.held(acpi_id)
-        dropped = tuple(f"C{s.type}: {why}" for s, why in held.dropped)
-        return tuple(held.cstate_types), dropped
 
     # -- whole tables ----------------------------------------------------------
     def upload_table(self, table: PowerTable, *,
@@ -346,29 +342,23 @@ class Hypervisor:
             wanted = set(only_acpi_ids)
             plan = [step for step in plan if step[0] in wanted]
         append = result.results.append
+        upload_part = self._upload_part
         with self._lock:  # one table, one holder: no other call in between
             for acpi_id, kind, proc in plan:
-                if kind == "cx" and proc.cx is not None:
-                    prep = getattr(proc.cx, CX_READY, None)
-                    append(self._send_cx(acpi_id, prep if type(prep) is CxReady else
-                                         prepare_cx(proc.cx)))
-                elif kind == "px" and proc.px is not None:
-                    append(self._send_px(acpi_id, proc.px))
-                else:
-                    append(self._upload_part(acpi_id, kind, proc))
+                append(upload_part(acpi_id, kind, proc))
         return result
 
     def _upload_part(self, acpi_id: int, kind: Kind, proc: ProcessorPower) -> UploadResult:
         # The table was checked whole by upload_table: send without re-checking
         # (upload_pdc's checks find the outcome remembered on the Pdc).
-        if kind == "pdc" and proc.pdc is not None:
-            return self.upload_pdc(acpi_id, proc.pdc)
         if kind == "cx" and proc.cx is not None:
-            prep = getattr(proc.cx, CX_READY, None)
-            return self._send_cx(acpi_id, prep if type(prep) is CxReady else
+            ready = getattr(proc.cx, CX_READY, None)
+            return self._send_cx(acpi_id, ready if type(ready) is CxReady else
                                  prepare_cx(proc.cx))
         if kind == "px" and proc.px is not None:
             return self._send_px(acpi_id, proc.px)
+        if kind == "pdc" and proc.pdc is not None:
+            return self.upload_pdc(acpi_id, proc.pdc)
         if kind == "cppc" and proc.cppc is not None:
             return self._send_cppc(acpi_id, proc.cppc)
         raise AssertionError(f"plan names {kind} for an entry without it")
@@ -400,14 +390,6 @@ class Hypervisor:
 
     def __repr__(self) -> str:
         return f"<Hypervisor via {self.transport!r}>"
-
-
-def _cppc_changes(sent: CppcInfo, held: CppcInfo | None) -> tuple[str, ...]:
-    """What the simulated Xen changed in the ``_CPC`` data it holds."""
-    if held is None or held == sent:
-        return ()
-    return (f"lowest_mhz {sent.lowest_mhz}, nominal_mhz {sent.nominal_mhz}: Xen holds 0 for "
-            "both (lowest_mhz above nominal_mhz; cpufreq.c set_cppc_pminfo)",)
 
 
 def _send_image(transport: Transport, image: Relocatable, acpi_id: int) -> None:

@@ -14,7 +14,8 @@ from . import abi
 from .hypercalls import begin_op
 from .model import CppcInfo, CxInfo, Pdc, PsdDomain, PxInfo, Register
 from .rules import SHARED_TYPE
-from .transport import Transport, align, sizeof_aligned
+from .arena import align, sizeof_aligned
+from .transport import Transport
 
 CX_SIZE = ctypes.sizeof(abi.xen_processor_cx)
 CSD_SIZE = ctypes.sizeof(abi.xen_processor_csd)

@@ -10,7 +10,7 @@ present). In a PV dom0, Xen may hide MONITOR and EIST from CPUID: there the pred
 stricter than Xen itself; ``upload --verify`` reads back what Xen really kept.
 
 A spec is ``NAME[,field=value...]``: ``host``, ``qemu``, ``permissive``, or nothing before the
-first field (``permissive`` then); fields are :class:`~pyxenplatform.rules.Platform`'s, e.g.
+first field (``permissive`` then); fields are :class:`~pyxenplatform.cpu_rules.Platform`'s, e.g.
 ``qemu,eist=1`` or ``vendor=AuthenticAMD,family=0x17,hw_pstate=1,mwait_substates=0x1120``.
 """
 
@@ -22,7 +22,7 @@ import struct
 from collections.abc import Callable
 
 from .errors import ValidationError
-from .rules import Platform
+from .cpu_rules import Platform
 
 PLATFORM_ENV = "PYXENPLATFORM_PLATFORM"  # the default spec (the test suite sets "qemu")
 CPUID_DEVICE = "/dev/cpu/0/cpuid"

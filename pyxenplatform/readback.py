@@ -23,7 +23,8 @@ from typing import Protocol, runtime_checkable
 
 from . import abi_sysctl as sc
 from .errors import HypercallError, PermissionDenied, hypercall_error
-from .transport import Transport, sizeof_aligned
+from .arena import sizeof_aligned
+from .transport import Transport
 
 # Newest first: 4.21 and newer, then 4.17-4.20.
 SYSCTL_VERSIONS = (0x16, 0x15)

@@ -34,8 +34,8 @@ from .cppc_rules import what_xen_keeps
 from .errors import ValidationError
 from .hypercalls import MAX_XEN_CPUS, PhysicalCpu
 from .model import CppcInfo, CState, CStateDependency, CxFlags, PsdDomain, Register
-from .rules import Platform, kept_cstates, pdc_answer
-from .transport import Arena
+from .cpu_rules import Platform, kept_cstates, pdc_answer
+from .arena import Arena
 
 _S = TypeVar("_S", bound=ctypes.Structure)
 CALL_HISTORY = 4096
@@ -241,6 +241,27 @@ class SimulatedXen:
         if cpu is None:
             raise KeyError(f"no CPU with ACPI id {acpi_id}")
         return self.state[cpu.xen_cpuid]
+
+    def outcome(self, acpi_id: int, kind: str) -> tuple[tuple[int, ...] | None, tuple[str, ...]]:
+        """What the last accepted upload of ``kind`` left for ``acpi_id``: the C-state
+        types held (C0 first; Cx only, else ``None``) and what Xen dropped, with why."""
+        if self.ignored is not None:
+            return None, (f"all: {self.ignored}",)
+        if kind != "cx":
+            return None, ()
+        if self.idle_driver != "acpi":
+            return None, (f"all: {self.idle_driver} owns idle, so Xen returned 0 "
+                          "and changed nothing (cpu_idle.c set_cx_pminfo)",)
+        held = self.held(acpi_id)
+        return tuple(held.cstate_types), tuple(f"C{s.type}: {why}" for s, why in held.dropped)
+
+    def cppc_changes(self, acpi_id: int, sent: CppcInfo) -> tuple[str, ...]:
+        """What Xen changed in the ``_CPC`` data ``sent`` for ``acpi_id`` as it holds it."""
+        held = self.held(acpi_id).cppc
+        if held is None or held == sent:
+            return ()
+        return (f"lowest_mhz {sent.lowest_mhz}, nominal_mhz {sent.nominal_mhz}: Xen holds 0 "
+                "for both (lowest_mhz above nominal_mhz; cpufreq.c set_cppc_pminfo)",)
 
     # -- sub-ops -----------------------------------------------------------
     def _get_cpuinfo(self, op: abi.xen_platform_op, guest: abi.xen_platform_op) -> int:

@@ -50,7 +50,7 @@ class Example:
 
 EXPECTED = [
     # The default simulated host: Xen CPUs 0 and 1 with ACPI ids 0 and 1, an
-    # Intel CPU with ARAT and MWAIT sub-state 0 only (rules.Platform).
+    # Intel CPU with ARAT and MWAIT sub-state 0 only (cpu_rules.Platform).
     Example("cx-ffh-c1-c2", 0, [(0, "cx", [0, 1, 2], ""), (1, "cx", [0, 1, 2], "")]),
     Example("cx-sysio-c1-c2-c3", 0,
             [(0, "cx", [0, 1, 2, 3], ""), (1, "cx", [0, 1, 2, 3], "")]),
@@ -141,7 +141,7 @@ def test_example_dry_run_upload(name: str, fmt: str,
     if name == "pdc-intel":
         # What Xen 4.17 under QEMU wrote back (measured): it keeps only the
         # bits it does not control and sets its own for Cx/Px, without EIST
-        # or MWAIT FFH (rules.pdc_answer).
+        # or MWAIT FFH (cpu_rules.pdc_answer).
         assert [r["pdc_out"] for r in report["results"]] == [0x9E, 0x9E]
 
 

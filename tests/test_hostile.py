@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from pyxenplatform import PhysicalCpu, SimulatedXen, ValidationError, cli, report
-from pyxenplatform import transport as transport_module
+from pyxenplatform import arena as arena_module
 from pyxenplatform.errors import LocalFailure
 from pyxenplatform.hypercalls import MAX_XEN_CPUS, physical_cpus
 from pyxenplatform.readers import MAX_TABLE_BYTES
@@ -271,11 +271,11 @@ def test_dry_run_needs_no_locked_memory(monkeypatch: pytest.MonkeyPatch,
             ctypes.set_errno(errno.EPERM)
             return -1
 
-    monkeypatch.setattr(transport_module, "_libc", lambda: NoLock())
+    monkeypatch.setattr(arena_module, "_libc", lambda: NoLock())
     assert cli.main(["upload", "--dry-run", str(EXAMPLES / "cx-ffh-c1-c2.toml")]) == 0
     capsys.readouterr()
     with pytest.raises(LocalFailure) as info:
-        transport_module.HypercallMemory(4096, None)
+        arena_module.HypercallMemory(4096, None)
     assert report.exit_code(info.value) == report.EXIT_LOCAL == 5
     assert "Xen" not in str(info.value).split(":")[0]
 

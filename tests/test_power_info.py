@@ -14,7 +14,8 @@ from pyxenplatform import (
     ProcessorPower, PsdDomain, PState, PxInfo, Register, SpaceId, ValidationError,
     load_table, table_from_mapping,
 )
-from pyxenplatform.rules import check_cx, check_px, kept_cstates, pdc_answer
+from pyxenplatform.cpu_rules import kept_cstates, pdc_answer
+from pyxenplatform.rules import check_cx, check_px
 from pyxenplatform.sim import SimulatedXen
 
 
