@@ -101,7 +101,8 @@ class Hypervisor:
         self._lock = threading.RLock()
         self._px_sent: dict[int, PxInfo] = {}
         # The last _PDC result per ACPI id: a frozen value, returned again for the
-        # same answer to the same call (upload_pdc).
+        # same answer to the same call (upload_pdc).  Only ids Xen accepted are kept:
+        # no more entries than Xen has CPUs.
         self._pdc_answers: dict[int, UploadResult] = {}
         self._sysctl_version = SysctlVersion()  # found by the first read-back, then kept
 
