@@ -246,19 +246,15 @@ class Arena:
         assert self._memory is not None
         return cast("ctypes.Array[_CT]", array_type.from_buffer(self._memory.map, offset))
 
-    def load(self, image: Relocatable, u32_at: int, u32: int) -> int:
+    def load(self, image: Relocatable, u32_at: int, u32: int) -> HypercallMemory:
         """Start a call whose bytes are exactly ``image``, with the u32 at ``u32_at``
-        set to ``u32`` (a ``set_pminfo`` ACPI id); the call's base address.
+        set to ``u32`` (a ``set_pminfo`` ACPI id); the pages it is in: their
+        ``address`` for the hypercall, their ``map`` to read what Xen wrote back.
 
         The fast twin of :meth:`begin` + :meth:`new`: one copy of bytes packed
         once (:mod:`pyxenplatform.packed`).  What an earlier, longer call left
         beyond them is zeroed, as :meth:`begin` does.
         """
-        return self.load_pages(image, u32_at, u32).address
-
-    def load_pages(self, image: Relocatable, u32_at: int, u32: int) -> HypercallMemory:
-        """:meth:`load`, answering the pages the call is in: their ``address`` for the
-        ioctl and their ``map`` to read Xen's answer (:meth:`Privcmd.platform_op_image`)."""
         nbytes = image.size
         memory = self._memory
         if memory is None or memory.size < nbytes or self._generation != _fork_generation:
@@ -274,18 +270,6 @@ class Arena:
         _U32.pack_into(mapping, u32_at, u32)
         self._used = self._dirty = self._limit = nbytes
         return memory
-
-    def read(self, offset: int, nbytes: int) -> bytes:
-        """``nbytes`` of the current call at ``offset`` (what Xen wrote back)."""
-        return self._memory.map[offset:offset + nbytes] if self._memory else bytes(nbytes)
-
-    def u32(self, offset: int) -> int:
-        """The u32 of the current call at ``offset`` (what Xen wrote back)."""
-        memory = self._memory
-        if memory is None:
-            return 0
-        value: int = _U32.unpack_from(memory.map, offset)[0]
-        return value
 
     def contents(self) -> bytes:
         """The bytes of the current call, as Xen will read them (for ``--hex``)."""

@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 from . import abi
 from .errors import hypercall_error
 from .arena import Fixed, sizeof_aligned
-from .transport import Transport
+from .transport import Transport, send_image
 
 # cmd number -> XENPF_ name, for messages.  Skipped: the alias XENPF_settime
 # and the XENPF_ macros that are not sub-op numbers.
@@ -103,13 +103,11 @@ def get_cpuinfo(transport: Transport, xen_cpuid: int) -> CpuInfo:
 
 
 def _cpuinfo(transport: Transport, xen_cpuid: int) -> tuple[int, PhysicalCpu | None]:
-    arena = transport.arena
     try:
-        transport.platform_op(arena.load(_CPUINFO_OP, _CPUINFO_XEN_CPUID_AT, xen_cpuid))
+        pages = send_image(transport, _CPUINFO_OP, _CPUINFO_XEN_CPUID_AT, xen_cpuid)
     except OSError as exc:
         raise hypercall_error(exc, OP_NAMES[abi.XENPF_get_cpuinfo]) from exc
-    max_present, flags, apic_id, acpi_id = _CPUINFO_ANSWER.unpack(
-        arena.read(_CPUINFO_ANSWER_AT, _CPUINFO_ANSWER.size))
+    max_present, flags, apic_id, acpi_id = _CPUINFO_ANSWER.unpack_from(pages, _CPUINFO_ANSWER_AT)
     if flags & abi.XEN_PCPU_FLAGS_INVALID:
         return max_present, None
     # PhysicalCpu(...) without the frozen dataclass's per-field __setattr__:

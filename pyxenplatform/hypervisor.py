@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from . import abi
 from .checks import fit, remember
 from .cppc_rules import check_cppc
+from .cpu_rules import Platform
 from .errors import HypercallError, PermissionDenied, PrivcmdUnavailable, cppc_refused
 from .hypercalls import (
     CpuVersion,
@@ -60,12 +61,10 @@ from .results import (
     refused,
     succeeded,
 )
-from .cpu_rules import Platform
 from .rules import PX_CHECKED, U32, check_acpi_id, check_px, check_table
 from .sim import CpufreqMode, SimulatedXen
 from .status import CpuStatus, read_status
-from .arena import Relocatable
-from .transport import Privcmd, Transport
+from .transport import Privcmd, Transport, send_image
 
 if TYPE_CHECKING:
     import os
@@ -161,8 +160,8 @@ class Hypervisor:
                 log.info("ACPI id %d: cx%s", acpi_id, w)
         return self._send_cx(acpi_id, ready)
 
-    # The sends below issue the call with _send_image (upload_pdc inline, as it
-    # reads Xen's answer back); refused() turns an OSError into the result, or raises.
+    # The sends below issue the call with transport.send_image; refused() turns an
+    # OSError into the result, or raises.
 
     def _send_cx(self, acpi_id: int, ready: CxReady) -> UploadResult:
         lock = self._lock
@@ -170,7 +169,7 @@ class Hypervisor:
         try:
             transport = self.transport
             try:
-                _send_image(transport, ready.image, acpi_id)
+                send_image(transport, ready.image, ID_OFFSET, acpi_id)
             except OSError as exc:
                 return refused(exc, acpi_id, "cx", ready.sent)
             if isinstance(transport, SimulatedXen):
@@ -210,7 +209,7 @@ class Hypervisor:
                 ready = prepare_px(px, flags)
             transport = self.transport
             try:
-                _send_image(transport, ready.image, acpi_id)
+                send_image(transport, ready.image, ID_OFFSET, acpi_id)
             except OSError as exc:
                 return refused(exc, acpi_id, "px", ready.sent)
             if flags == PX_ALL or acpi_id in self._px_sent:
@@ -255,17 +254,11 @@ class Hypervisor:
         try:
             transport = self.transport
             try:
-                # Xen writes word 2 back: the capabilities firmware may see.
-                if transport.__class__ is Privcmd:
-                    pdc_out: int = _U32.unpack_from(
-                        transport.platform_op_image(ready.image, ID_OFFSET, acpi_id),
-                        _PDC_OUT)[0]
-                else:
-                    arena = transport.arena
-                    transport.platform_op(arena.load(ready.image, ID_OFFSET, acpi_id))
-                    pdc_out = arena.u32(_PDC_OUT)
+                pages = send_image(transport, ready.image, ID_OFFSET, acpi_id)
             except OSError as exc:
                 return refused(exc, acpi_id, "pdc", ready.sent)
+            # Xen writes word 2 back: the capabilities firmware may see.
+            pdc_out: int = _U32.unpack_from(pages, _PDC_OUT)[0]
             # A result is a frozen value, its `sent` read-only: Xen giving this CPU the
             # same answer to the same call (a _PDC re-sent on a firmware notification)
             # gets the result already made, which costs a third of the upload to make.
@@ -391,12 +384,3 @@ class Hypervisor:
 
     def __repr__(self) -> str:
         return f"<Hypervisor via {self.transport!r}>"
-
-
-def _send_image(transport: Transport, image: Relocatable, acpi_id: int) -> None:
-    """``platform_op`` on ``image`` with ``acpi_id`` patched in: one call on the real
-    device (:meth:`Privcmd.platform_op_image`), else the Transport protocol's two."""
-    if transport.__class__ is Privcmd:
-        transport.platform_op_image(image, ID_OFFSET, acpi_id)
-    else:
-        transport.platform_op(transport.arena.load(image, ID_OFFSET, acpi_id))
