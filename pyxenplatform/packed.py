@@ -6,9 +6,9 @@ cost a fifth of the hot path.  Here the same bytes are packed with
 precompiled ``struct`` formats into an *image*: the op at offset 0 with ACPI
 id 0, then its arrays at the offsets the arena would give them, every guest
 handle holding its array's offset from the op.  An upload copies the image
-into the arena (:meth:`~pyxenplatform.transport.Arena.load`), which writes
-the ACPI id, and rebases the handles; the image is remembered on the frozen
-object, so each distinct table is packed once.
+into the arena (:meth:`~pyxenplatform.arena.Arena.load`), which writes
+the ACPI id, and rebases the handles.  :mod:`~pyxenplatform.prepared` keeps
+each image on its frozen, checked object, so each distinct table is packed once.
 
 ``tests/test_packed.py`` checks, byte for byte, that every image equals what
 the ctypes builders write.  Only validated objects may be packed.
@@ -20,7 +20,6 @@ import struct
 from collections.abc import Sequence
 
 from . import abi
-from .checks import memo, remember
 from .model import CxInfo, Pdc, PxInfo, Register
 from .rules import SHARED_TYPE
 
@@ -90,13 +89,6 @@ def _op(pm_type: int, extra: int) -> bytearray:
 
 def cx_image(cx: CxInfo) -> Image:
     """``XEN_PM_CX`` as :func:`~pyxenplatform.marshal.build_cx` writes it."""
-    known = memo(cx, "_pyxenplatform_image")
-    if isinstance(known, Image):
-        return known
-    return remember(cx, "_pyxenplatform_image", _pack_cx(cx))
-
-
-def _pack_cx(cx: CxInfo) -> Image:
     states = cx.states
     deps_at = OP_SIZE + CX_SIZE * len(states)
     extra = CX_SIZE * len(states) + sum(_align(CSD_SIZE * len(s.dependencies)) for s in states)
@@ -118,23 +110,6 @@ def _pack_cx(cx: CxInfo) -> Image:
     return Image(bytes(buf[:used]), handles)
 
 
-# The attribute of a PxInfo holding its images, by flags (see .checks).
-PX_IMAGES = "_pyxenplatform_images"
-
-
-def px_image(px: PxInfo, flags: int = PX_ALL) -> Image:
-    """``XEN_PM_PX`` with the parts ``flags`` names, as ``build_px`` writes it."""
-    if flags & ~0xF:  # bits Xen does not define: not worth remembering
-        return _pack_px(px, flags)
-    images = memo(px, PX_IMAGES)
-    if not isinstance(images, dict):
-        images = remember(px, PX_IMAGES, {})
-    image = images.get(flags)
-    if image is None:
-        image = images[flags] = _pack_px(px, flags)
-    return image
-
-
 def _pct(buf: bytearray, offset: int, reg: Register) -> None:
     # The "access size" byte of a Generic Register descriptor is xen_pct_register.reserved.
     _PCT.pack_into(buf, offset, abi.ACPI_RESOURCE_GENERIC_REGISTER,
@@ -142,7 +117,8 @@ def _pct(buf: bytearray, offset: int, reg: Register) -> None:
                    reg.bit_offset, reg.access_size, reg.address)
 
 
-def _pack_px(px: PxInfo, flags: int) -> Image:
+def px_image(px: PxInfo, flags: int = PX_ALL) -> Image:
+    """``XEN_PM_PX`` with the parts ``flags`` names, as ``build_px`` writes it."""
     with_pss = bool(flags & abi.XEN_PX_PSS)
     buf = _op(abi.XEN_PM_PX, PX_SIZE * len(px.states) if with_pss else 0)
     _PERF_HEAD.pack_into(buf, 16, flags, px.ppc if flags & abi.XEN_PX_PPC else 0)
@@ -173,17 +149,10 @@ class PdcImage(Image):
         self.words = words
 
 
-# The attribute of a Pdc holding its image (see .checks).
-PDC_IMAGE = "_pyxenplatform_image"
-
-
 def pdc_image(pdc: Pdc) -> PdcImage:
     """``XEN_PM_PDC`` and its words ``[revision, count, capabilities...]``, as ``build_pdc``."""
-    known = memo(pdc, PDC_IMAGE)
-    if isinstance(known, PdcImage):
-        return known
     words = (pdc.revision, len(pdc.capabilities), *pdc.capabilities)
     buf = _op(abi.XEN_PM_PDC, 4 * len(words))
     _HANDLE.pack_into(buf, 16, OP_SIZE)
     struct.pack_into(f"<{len(words)}I", buf, OP_SIZE, *words)
-    return remember(pdc, PDC_IMAGE, PdcImage(bytes(buf), (16,), words))
+    return PdcImage(bytes(buf), (16,), words)
