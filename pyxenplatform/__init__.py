@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
         ValidationError,
         XenPlatformError,
     )
+    from .cpu_rules import Platform
     from .firmware import load_firmware
     from .hypercalls import CpuVersion, PhysicalCpu
     from .hypervisor import Hypervisor
@@ -46,7 +47,6 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
         SpaceId,
     )
     from .results import TableResult, UploadResult
-    from .cpu_rules import Platform
     from .sim import SimulatedXen
     from .sources import load_table, table_from_mapping
     from .transport import Privcmd

@@ -200,7 +200,7 @@ def _result_text(r: UploadResult, xen: str) -> str:
     if r.kind == "pdc":
         answer = f"{r.pdc_out:#x}" if r.pdc_out is not None else "no answer"
         return f"_PDC -> {xen} lets firmware see {answer}"
-    states = r.sent.get("states")  # Cx: ["C1", "C2"]; Px: how many
+    states = r.sent.get("states")  # Cx: ("C1", "C2"); Px: how many
     what = " ".join(map(str, states)) if isinstance(states, (list, tuple)) else f"{states} P-states"
     if r.kind == "px" and r.errno == errno.ENODEV:
         return f"Px {what} -> ENODEV: {xen} has no cpufreq driver for this CPU (not fatal)"

@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from . import abi
+from .arena import Arena
 from .cppc_rules import what_xen_keeps
+from .cpu_rules import Platform, kept_cstates, pdc_answer
 from .errors import ValidationError
 from .hypercalls import MAX_XEN_CPUS, PhysicalCpu
 from .model import CppcInfo, CState, CStateDependency, CxFlags, PsdDomain, Register
-from .cpu_rules import Platform, kept_cstates, pdc_answer
-from .arena import Arena
 
 _S = TypeVar("_S", bound=ctypes.Structure)
 CALL_HISTORY = 4096
