@@ -29,8 +29,10 @@ acpiexec facts this relies on (acpica-tools 20200925), found by running it:
   the debugger's line buffer (a few hundred bytes): commands go on stdin
   instead. With stdin not a terminal, acpiexec echoes each command as
   ``- <command>``, which is how the output is cut per command; its other
-  threads (notify handlers) sometimes print a newline between the ``- ``
-  prompt and the command, so the cut accepts that too.
+  threads (notify handlers) sometimes print whole lines between the ``- ``
+  prompt and the command (a newline, or ``ACPI Exec: Global: Received a
+  Device Notify on [CP00] ...``, seen on a loaded machine with
+  11-starlabs-starlite-coreboot), so the cut accepts those too.
 - Firmware ``Sleep``/``Stall`` really sleep in acpiexec, and an endless
   ``While`` runs until its loop timeout: on some machines most of acpiexec's
   time is spent waiting.
@@ -143,24 +145,33 @@ def split_by_command(stdout: str, commands: Sequence[str]) -> list[str]:
     """The output of each command, cut at acpiexec's echo of it.
 
     The echo is ``- <command>``, but acpiexec's other threads (notify
-    handlers, GPE and timer output) can slip a newline between the ``- ``
-    prompt and the command, or text before the prompt: both are accepted.
+    handlers, GPE and timer output) can print text before the prompt, or
+    whole lines (empty or ``ACPI Exec: ...``) between the ``- `` prompt and
+    the command: all are accepted, and those lines belong to no section.
     """
     sections: list[str] = []
     position = 0
     previous_end: int | None = None
     for command in commands:
-        echo = re.compile(r"^.*?- \n?" + re.escape(command) + r"$", re.MULTILINE)
-        match = echo.search(stdout, position)
+        match = _echo(command).search(stdout, position)
         if match is None:
             break
         if previous_end is not None:
             sections.append(stdout[previous_end:match.start()])
         previous_end = position = match.end()
     if previous_end is not None:
-        quit_at = re.compile(r"^.*?- \n?quit$", re.MULTILINE).search(stdout, previous_end)
+        quit_at = _echo("quit").search(stdout, previous_end)
         sections.append(stdout[previous_end:quit_at.start() if quit_at else len(stdout)])
     return sections
+
+
+# Lines acpiexec's other threads print (aehandlers.c: every one starts "ACPI Exec:").
+_INTERLOPER = r"(?:(?:ACPI Exec:[^\n]*)?\n)*"
+
+
+def _echo(command: str) -> re.Pattern[str]:
+    """acpiexec's echo of ``command``: the ``- `` prompt, other threads' lines, the command."""
+    return re.compile(r"^.*?- " + _INTERLOPER + re.escape(command) + r"$", re.MULTILINE)
 
 
 _NS_LINE = re.compile(r"\s*(\d+)\s+(\S{4}) (\w+)\s+0x[0-9a-fA-F]+ [0-9A-Fa-f]{3} ?(.*)")
@@ -342,8 +353,8 @@ _FAILED = re.compile(r"Evaluation of \S+ failed with status (\w+)")
 
 
 def evaluation_value(section: str) -> JsonValue:
-    """The JSON value of one ``evaluate`` command's stdout."""
-    lines = section.splitlines()
+    """The JSON value of one ``evaluate`` command's stdout (other threads' lines skipped)."""
+    lines = [line for line in section.splitlines() if not line.startswith("ACPI Exec:")]
     for index, line in enumerate(lines):
         if _RETURNED.match(line):
             value, _ = parse_value(lines, index + 1)

@@ -89,6 +89,43 @@ def test_echo_split_by_another_thread_still_cuts() -> None:
         acpiexec.split_by_command(CAPTURED, COMMANDS)
 
 
+# acpiexec's stdout for "namespace" on 11-starlabs-starlite-coreboot on a loaded
+# machine (cut): the notify thread printed its four lines between prompt and echo.
+NOTIFIES_AFTER_PROMPT = """\
+ACPI: Enabled 3 GPEs in block 00 to 7F
+- ACPI Exec: Global:    Received a Device Notify on [CP00] 0x55cb24441280 Value 0x81 (Information Change)
+ACPI Exec: Global:    Received a Device Notify on [CP01] 0x55cb24444b00 Value 0x81 (Information Change)
+ACPI Exec: Global:    Received a Device Notify on [CP02] 0x55cb24446f40 Value 0x81 (Information Change)
+ACPI Exec: Global:    Received a Device Notify on [CP03] 0x55cb24449380 Value 0x81 (Information Change)
+namespace
+ACPI Namespace (from Namespace Root):
+ 0  _PR_ Scope        0x55cb243f9770 000 
+- quit
+"""
+
+
+def test_notify_lines_between_prompt_and_echo_still_cut() -> None:
+    sections = acpiexec.split_by_command(NOTIFIES_AFTER_PROMPT, ["namespace"])
+    assert sections == ["\nACPI Namespace (from Namespace Root):\n 0  _PR_ Scope        "
+                        "0x55cb243f9770 000 \n"]
+
+
+def test_other_text_between_prompt_and_echo_is_no_echo() -> None:
+    """Only another thread's whole lines may sit there: a value line ends the search."""
+    stray = NOTIFIES_AFTER_PROMPT.replace("ACPI Exec: Global:    Received a Device Notify on "
+                                          "[CP02]", "[Integer] = 0000000000000001")
+    assert acpiexec.split_by_command(stray, ["namespace"]) == []
+
+
+def test_notify_line_inside_a_value_is_skipped() -> None:
+    """A Notify the method queued can print while the main thread prints its value."""
+    section = CAPTURED.split("- evaluate \\RT\n")[1].split("- evaluate")[0]
+    garbled = section.replace("    0010:", "ACPI Exec: Global:    Received a Device Notify on "
+                              "[CP00] 0x55cb24441280 Value 0x81 (Information Change)\n    0010:")
+    assert garbled != section
+    assert acpiexec.evaluation_value(garbled) == acpiexec.evaluation_value(section)
+
+
 def test_a_died_acpiexec_gives_fewer_sections() -> None:
     cut = CAPTURED[:CAPTURED.index("- evaluate \\NORT")] + "\nACPI Exec: Segmentation Fault\n"
     assert len(acpiexec.split_by_command(cut, COMMANDS)) == 3
