@@ -29,10 +29,12 @@ acpiexec facts this relies on (acpica-tools 20200925), found by running it:
   the debugger's line buffer (a few hundred bytes): commands go on stdin
   instead. With stdin not a terminal, acpiexec echoes each command as
   ``- <command>``, which is how the output is cut per command; its other
-  threads (notify handlers) sometimes print whole lines between the ``- ``
-  prompt and the command (a newline, or ``ACPI Exec: Global: Received a
-  Device Notify on [CP00] ...``, seen on a loaded machine with
-  11-starlabs-starlite-coreboot), so the cut accepts those too.
+  threads sometimes print a newline between the ``- `` prompt and the
+  command, so the cut accepts that too. The notify handlers run on their
+  own thread and print a whole line anywhere, even after the prompt (seen
+  on a loaded machine with 11-starlabs-starlite-coreboot: ``- ACPI Exec:
+  Global:    Received a Device Notify on [CP00] ...`` and only then
+  ``namespace``); those lines are taken out before the cut.
 - Firmware ``Sleep``/``Stall`` really sleep in acpiexec, and an endless
   ``While`` runs until its loop timeout: on some machines most of acpiexec's
   time is spent waiting.
@@ -144,11 +146,13 @@ def run_acpiexec(files: Sequence[Path], commands: Sequence[str],
 def split_by_command(stdout: str, commands: Sequence[str]) -> list[str]:
     """The output of each command, cut at acpiexec's echo of it.
 
-    The echo is ``- <command>``, but acpiexec's other threads (notify
-    handlers, GPE and timer output) can print text before the prompt, or
-    whole lines (empty or ``ACPI Exec: ...``) between the ``- `` prompt and
-    the command: all are accepted, and those lines belong to no section.
+    The echo is ``- <command>``. acpiexec's notify handlers run on another
+    thread and print whole lines anywhere, even inside a line of the main
+    thread (after the ``- `` prompt, inside a namespace line): those lines
+    are taken out first. Other threads can also print a bare newline between
+    the prompt and the command, or text before the prompt: both are accepted.
     """
+    stdout = _NOTIFY_LINE.sub("", stdout)
     sections: list[str] = []
     position = 0
     previous_end: int | None = None
@@ -165,13 +169,13 @@ def split_by_command(stdout: str, commands: Sequence[str]) -> list[str]:
     return sections
 
 
-# Lines acpiexec's other threads print (aehandlers.c: every one starts "ACPI Exec:").
-_INTERLOPER = r"(?:(?:ACPI Exec:[^\n]*)?\n)*"
+# aehandlers.c (AeDeviceNotifyHandler, AeNotifyHandler...): one printf each, so
+# a whole line, AE_PREFIX "ACPI Exec: " then "Global:" or "Handler N:".
+_NOTIFY_LINE = re.compile(r"ACPI Exec: (?:Global|Handler \d+): +Received an? [^\n]*\n")
 
 
 def _echo(command: str) -> re.Pattern[str]:
-    """acpiexec's echo of ``command``: the ``- `` prompt, other threads' lines, the command."""
-    return re.compile(r"^.*?- " + _INTERLOPER + re.escape(command) + r"$", re.MULTILINE)
+    return re.compile(r"^.*?- \n?" + re.escape(command) + r"$", re.MULTILINE)
 
 
 _NS_LINE = re.compile(r"\s*(\d+)\s+(\S{4}) (\w+)\s+0x[0-9a-fA-F]+ [0-9A-Fa-f]{3} ?(.*)")
@@ -353,8 +357,8 @@ _FAILED = re.compile(r"Evaluation of \S+ failed with status (\w+)")
 
 
 def evaluation_value(section: str) -> JsonValue:
-    """The JSON value of one ``evaluate`` command's stdout (other threads' lines skipped)."""
-    lines = [line for line in section.splitlines() if not line.startswith("ACPI Exec:")]
+    """The JSON value of one ``evaluate`` command's stdout."""
+    lines = section.splitlines()
     for index, line in enumerate(lines):
         if _RETURNED.match(line):
             value, _ = parse_value(lines, index + 1)
