@@ -16,12 +16,12 @@ of every processor, parsed from acpiexec's debugger output:
    _PCT _PSS _PSD _PPC _CPC _LPI`` of every processor, each present one
    evaluated (an absent one is left out of the document).
 
-Values map as issue 8 part 6 says: Integer → number, String →
-``{"string": s}``, a Buffer holding one Generic Register descriptor (+ end
-tag) → its fields with ``"address": "0x…"``, another Buffer → ``{"buffer":
-hex}``, Package → list, no value → null, failure → ``{"error": "AE_…"}``, a
-reference to a named object (a Device in a Package) → ``{"reference": "DEV0",
-"type": "Device"}``.
+Values map as issue 8 part 6 says (read by ``tests/acpiexec_values.py``):
+Integer → number, String → ``{"string": s}``, a Buffer holding one Generic
+Register descriptor (+ end tag) → its fields with ``"address": "0x…"``,
+another Buffer → ``{"buffer": hex}``, Package → list, no value → null,
+failure → ``{"error": "AE_…"}``, a reference to a named object (a Device in a
+Package) → ``{"reference": "DEV0", "type": "Device"}``.
 
 acpiexec facts this relies on (acpica-tools 20200925), found by running it:
 
@@ -74,18 +74,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.acpiexec_values import JsonValue, evaluation_value
+from tests.acpiexec_values import OracleError as OracleError  # raised by run_oracle too
+
 OBJECTS = ("_CST", "_CSD", "_PCT", "_PSS", "_PSD", "_PPC", "_CPC", "_LPI")
 DEFAULT_CAPS = 0xBBF
 #: ToUUID("4077A616-290C-47BE-9EBD-D87058713953"), the Intel processor _OSC UUID, in AML byte order.
 INTEL_PROCESSOR_UUID = bytes.fromhex("16A677400C29BE479EBDD87058713953")
 TIMEOUT_SECONDS = 600.0
-
-JsonValue = object
-
-
-class OracleError(Exception):
-    """acpiexec is missing, crashed, or printed something this parser does not know."""
-
 
 @dataclass(frozen=True)
 class NamespaceEntry:
@@ -349,100 +345,3 @@ def _uid_integer(value: JsonValue) -> int | None:
         except ValueError:
             return None
     return None
-
-
-_RETURNED = re.compile(r"Evaluation of \S+ returned object")
-_NO_OBJECT = re.compile(r"No object was returned from evaluation of \S+")
-_FAILED = re.compile(r"Evaluation of \S+ failed with status (\w+)")
-
-
-def evaluation_value(section: str) -> JsonValue:
-    """The JSON value of one ``evaluate`` command's stdout."""
-    lines = section.splitlines()
-    for index, line in enumerate(lines):
-        if _RETURNED.match(line):
-            value, _ = parse_value(lines, index + 1)
-            return value
-        if _NO_OBJECT.match(line):
-            return None
-        if failed := _FAILED.match(line):
-            return {"error": failed.group(1)}
-    raise OracleError(f"no result in acpiexec's output: {section[-1000:]}")
-
-
-_INTEGER = re.compile(r"\s*\[Integer\] = ([0-9A-Fa-f]+)\s*")
-_STRING = re.compile(r'\s*\[String\] Length [0-9A-Fa-f]+ = "(.*)"\s*')
-_BUFFER = re.compile(r"\s*\[Buffer\] Length ([0-9A-Fa-f]+) =(.*)")
-_PACKAGE = re.compile(r"\s*\[Package\] Contains (\d+) Elements:\s*")
-_NULL = re.compile(r"\s*\[Null Object\].*")
-# "[Object Reference] = 0x55d0... <Node>            Name DEV0 Device" (AcpiDbDisplayInternalObject)
-_REFERENCE = re.compile(r"\s*\[Object Reference\] = .*?Name (\S{4}) (\w+)\s*")
-_OTHER = re.compile(r"\s*\[([\w ]+)\]\s*")
-_DUMP_ROW = re.compile(r"\s*[0-9A-Fa-f]{4,8}: ((?:[0-9A-Fa-f]{2} )+)\s*//.*")
-
-
-def parse_value(lines: list[str], index: int) -> tuple[JsonValue, int]:
-    """One value starting at ``lines[index]``: (JSON value, index after it)."""
-    if index >= len(lines):
-        raise OracleError("acpiexec's output ends inside a value")
-    line = lines[index]
-    if m := _INTEGER.fullmatch(line):
-        return int(m.group(1), 16), index + 1
-    if m := _STRING.fullmatch(line):
-        return {"string": _unescape(m.group(1))}, index + 1
-    if m := _BUFFER.fullmatch(line):
-        return _parse_buffer(lines, index, int(m.group(1), 16), m.group(2))
-    if m := _PACKAGE.fullmatch(line):
-        items: list[JsonValue] = []
-        index += 1
-        for _ in range(int(m.group(1))):
-            item, index = parse_value(lines, index)
-            items.append(item)
-        return items, index
-    if _NULL.fullmatch(line):
-        return None, index + 1
-    if m := _REFERENCE.fullmatch(line):
-        return {"reference": m.group(1), "type": m.group(2)}, index + 1
-    if m := _OTHER.fullmatch(line):
-        return {"object": m.group(1)}, index + 1
-    raise OracleError(f"unknown value line in acpiexec's output: {line!r}")
-
-
-def _parse_buffer(lines: list[str], index: int, length: int,
-                  rest: str) -> tuple[JsonValue, int]:
-    data = bytearray()
-    if m := _DUMP_ROW.fullmatch(rest):
-        data += bytes.fromhex(m.group(1))
-    index += 1
-    while len(data) < length:
-        if index >= len(lines) or not (m := _DUMP_ROW.fullmatch(lines[index])):
-            raise OracleError(f"Buffer of {length} bytes ends after {len(data)}")
-        data += bytes.fromhex(m.group(1))
-        index += 1
-    if len(data) != length:
-        raise OracleError(f"Buffer of {length} bytes shows {len(data)}")
-    return buffer_json(bytes(data)), index
-
-
-def buffer_json(data: bytes) -> JsonValue:
-    """A Generic Register descriptor (ACPI 6.5 §6.4.3.7) followed by an end tag (§6.4.2.9),
-    as Register() compiles, as its fields; any other Buffer as hex."""
-    if (len(data) == 17 and data[0] == 0x82 and data[1:3] == b"\x0c\x00"
-            and data[15] == 0x79):
-        space, width, offset, access, address = struct.unpack_from("<BBBBQ", data, 3)
-        return {"space_id": space, "bit_width": width, "bit_offset": offset,
-                "access_size": access, "address": f"{address:#x}"}
-    return {"buffer": data.hex()}
-
-
-def _unescape(text: str) -> str:
-    """Undo AcpiUtPrintString's escapes (\\" \\\\ \\n \\xNN...)."""
-    def one(match: re.Match[str]) -> str:
-        code = match.group(1)
-        return chr(int(code[1:], 16)) if len(code) == 3 else _ESCAPES.get(code, code)
-
-    return re.sub(r"\\(x[0-9A-Fa-f]{2}|.)", one, text)
-
-
-_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b",
-            "f": "\f", "v": "\v"}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pyxenplatform.acpi.tables import load_tables
-from tests import acpiexec
+from tests import acpiexec, acpiexec_values
 from tests.acpi.support import machine_tables, tool
 
 # acpiexec 20200925's stdout for a few evaluations (tests/data/asl style), verbatim.
@@ -67,7 +67,7 @@ COMMANDS = ["evaluate \\PKG1", "evaluate \\RT", "evaluate \\BUF1", "evaluate \\N
 
 def test_every_value_form_of_captured_output() -> None:
     sections = acpiexec.split_by_command(CAPTURED, COMMANDS)
-    values = [acpiexec.evaluation_value(s) for s in sections]
+    values = [acpiexec_values.evaluation_value(s) for s in sections]
     assert values == [
         [1, {"string": "two"}, {"buffer": "010203"}, [4, 5], 0x1234,
          {"string": 'hello "x" \\'}, [1, None, None]],
@@ -138,15 +138,15 @@ def test_register_buffers() -> None:
     register = {"space_id": 1, "bit_width": 0x10, "bit_offset": 8, "access_size": 1,
                 "address": "0x414"}
     descriptor = "820c0001100801" + "1404000000000000"
-    assert acpiexec.buffer_json(bytes.fromhex(descriptor + "7900")) == register
+    assert acpiexec_values.buffer_json(bytes.fromhex(descriptor + "7900")) == register
     for other in (descriptor, descriptor + "7800", descriptor + "79", descriptor + "790000",
                   "820d00" + descriptor[6:] + "7900", "8a0c00" + descriptor[6:] + "7900"):
-        assert acpiexec.buffer_json(bytes.fromhex(other)) == {"buffer": other}
+        assert acpiexec_values.buffer_json(bytes.fromhex(other)) == {"buffer": other}
 
 
 def test_reference_elements() -> None:
     line = "    [Object Reference] = 0x55d0c3d0 <Node>            Name DEV0 Device"
-    assert acpiexec.parse_value([line], 0) == ({"reference": "DEV0", "type": "Device"}, 1)
+    assert acpiexec_values.parse_value([line], 0) == ({"reference": "DEV0", "type": "Device"}, 1)
 
 
 def test_namespace_dump_gives_paths_types_and_ids() -> None:
