@@ -10,6 +10,7 @@ twice, independently of ``pyxenplatform.abi``: at the offsets of pahole's
 
 from __future__ import annotations
 
+import errno
 import json
 import struct
 import sys
@@ -220,7 +221,7 @@ def test_xen_resets_a_broken_mhz_pair() -> None:
 
 def test_unknown_acpi_id_in_cppc_mode_is_einval_naming_the_id() -> None:
     r = Hypervisor.simulated(cpufreq="amd-cppc").upload_cppc(9, ZEN4)
-    assert r.errno == 22 and r.error is not None
+    assert r.errno == errno.EINVAL and r.error is not None
     assert "no physical CPU has this ACPI id" in r.error and "too old" not in r.error
 
 

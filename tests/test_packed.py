@@ -8,6 +8,7 @@ compared whole (op, arrays, guest-handle addresses, the bytes between).
 
 from __future__ import annotations
 
+import errno
 import gc
 import struct
 import tracemalloc
@@ -168,7 +169,7 @@ def test_fast_made_results_equal_their_dataclass_twins() -> None:
     ]:
         assert made == twin and repr(made) == repr(twin) and asdict(made) == asdict(twin)
         assert [f.name for f in fields(made)] == list(vars(made))
-        assert replace(made, errno=5).errno == 5 and made.ok
+        assert replace(made, errno=errno.EIO).errno == errno.EIO and made.ok
     cpus = physical_cpus(SimulatedXen([PhysicalCpu(0, 4, 2, True), PhysicalCpu(1, 6, 3, False)]))
     assert cpus == [PhysicalCpu(0, 4, 2, True), PhysicalCpu(1, 6, 3, False)]
     assert repr(cpus[1]) == "PhysicalCpu(xen_cpuid=1, acpi_id=6, apic_id=3, online=False)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -114,8 +115,8 @@ def test_simulated_xen_holds_per_cpu_state_and_answers_errnos() -> None:
     assert hv.upload_cx(2, CxInfo((C1,))).kept == (0, 1)
     sim = simulator(hv)
     assert sim.held(4).cstate_types == [0, 1, 2] and sim.held(2).cstate_types == [0, 1]
-    assert hv.upload_cx(0, CxInfo((C1,))).errno == 22  # no CPU has ACPI id 0
-    assert hv.upload_px(2, PX).errno == 19  # no cpufreq driver, as under QEMU
+    assert hv.upload_cx(0, CxInfo((C1,))).errno == errno.EINVAL  # no CPU has ACPI id 0
+    assert hv.upload_px(2, PX).errno == errno.ENODEV  # no cpufreq driver, as under QEMU
     with_driver = Hypervisor.simulated(cpus, cpufreq_driver=True)
     assert with_driver.upload_px(2, PX).ok
     again = with_driver.upload_px(2, replace(PX, ppc=1))
