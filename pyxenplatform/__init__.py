@@ -16,7 +16,10 @@ Layers, each its own module, data flowing one way: :mod:`~pyxenplatform.abi`
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+
+# typing.TYPE_CHECKING without importing typing, which costs more than the rest of this
+# module (mypy reads a name TYPE_CHECKING as true in a condition).
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on demand
     from .errors import (
