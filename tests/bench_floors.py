@@ -13,6 +13,7 @@ sides alike.
 
 from __future__ import annotations
 
+import functools
 import mmap
 import statistics
 import struct
@@ -24,6 +25,7 @@ from pyxenplatform import (
     CState,
     CxInfo,
     Hypervisor,
+    Pdc,
     PhysicalCpu,
     PowerTable,
     ProcessorPower,
@@ -113,35 +115,61 @@ def same_cx_bytes(hv: Hypervisor, acpi_id: int) -> None:
     same_bytes(hv, lambda b: CX_OP.pack(CMD, VERSION, acpi_id, abi.XEN_PM_CX, *cx_values(b)))
 
 
-class TransportFloor:
-    """Hand-packed ops given straight to a transport's ``platform_op``, in a page of their own."""
+class Floor:
+    """Hand-packed ops: one ``pack_into`` into ``memory`` (at address ``base``) and one
+    ``issue()`` each, which hands the op at ``base`` to Xen: an ``ioctl`` on privcmd
+    (``tests/bench_hot.py``) or a transport's ``platform_op`` (:class:`TransportFloor`)."""
 
-    def __init__(self, transport: Transport) -> None:
-        self.platform_op = transport.platform_op
-        self.memory = HypercallMemory(mmap.PAGESIZE, None, locked=False)
-        self.map, self.base = self.memory.map, self.memory.address
-        self.cx, self.px_all = cx_values(self.base), px_all_values(self.base)
+    def __init__(self, memory: mmap.mmap, base: int, issue: Callable[[], object]) -> None:
+        self.mm, self.base, self.issue = memory, base, issue
+        self.cx, self.px_all = cx_values(base), px_all_values(base)
 
     def upload_cx(self, acpi_id: int) -> None:
-        CX_OP.pack_into(self.map, 0, CMD, VERSION, acpi_id, abi.XEN_PM_CX, *self.cx)
-        self.platform_op(self.base)
+        CX_OP.pack_into(self.mm, 0, CMD, VERSION, acpi_id, abi.XEN_PM_CX, *self.cx)
+        self.issue()
+
+    def upload_px_ppc(self, acpi_id: int) -> None:
+        PX_PPC_OP.pack_into(self.mm, 0, CMD, VERSION, acpi_id, abi.XEN_PM_PX,
+                            abi.XEN_PX_PPC, PX.ppc)
+        self.issue()
+
+    def upload_px_all(self, acpi_id: int) -> None:
+        PX_ALL_OP.pack_into(self.mm, 0, CMD, VERSION, acpi_id, abi.XEN_PM_PX, *self.px_all)
+        self.issue()
+
+    def upload_pdc(self, acpi_id: int, pdc: Pdc) -> int:
+        PDC_OP.pack_into(self.mm, 0, CMD, VERSION, acpi_id, abi.XEN_PM_PDC,
+                         self.base + OP_SIZE, pdc.revision, 1, pdc.capabilities[0])
+        self.issue()
+        word: int = struct.unpack_from("<I", self.mm, OP_SIZE + 8)[0]
+        return word
+
+    def physical_acpi_ids(self) -> list[int]:
+        ids, xen_cpuid, max_present = [], 0, 0
+        while xen_cpuid <= max_present:
+            CPUINFO_OP.pack_into(self.mm, 0, abi.XENPF_get_cpuinfo, VERSION, xen_cpuid,
+                                 0, 0, 0, 0)
+            self.issue()
+            max_present, flags, _ = CPUINFO_OUT.unpack_from(self.mm, 12)
+            if not flags & abi.XEN_PCPU_FLAGS_INVALID:
+                ids.append(struct.unpack_from("<I", self.mm, 24)[0])
+            xen_cpuid += 1
+        return ids
 
     def upload_table(self) -> None:
         """The CPU walk, then Cx and all of Px for each CPU, as ``upload_table`` does."""
-        xen_cpuid, max_present = 0, 0
-        while xen_cpuid <= max_present:
-            CPUINFO_OP.pack_into(self.map, 0, abi.XENPF_get_cpuinfo, VERSION, xen_cpuid,
-                                 0, 0, 0, 0)
-            self.platform_op(self.base)
-            max_present, flags, _ = CPUINFO_OUT.unpack_from(self.map, 12)
-            if not flags & abi.XEN_PCPU_FLAGS_INVALID:
-                (acpi_id,) = struct.unpack_from("<I", self.map, 24)
-                CX_OP.pack_into(self.map, 0, CMD, VERSION, acpi_id, abi.XEN_PM_CX, *self.cx)
-                self.platform_op(self.base)
-                PX_ALL_OP.pack_into(self.map, 0, CMD, VERSION, acpi_id, abi.XEN_PM_PX,
-                                    *self.px_all)
-                self.platform_op(self.base)
-            xen_cpuid += 1
+        for acpi_id in self.physical_acpi_ids():
+            self.upload_cx(acpi_id)
+            self.upload_px_all(acpi_id)
+
+
+class TransportFloor(Floor):
+    """Ops given straight to a transport's ``platform_op``, in a page of their own."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.memory = HypercallMemory(mmap.PAGESIZE, None, locked=False)
+        base = self.memory.address
+        super().__init__(self.memory.map, base, functools.partial(transport.platform_op, base))
 
     def close(self) -> None:
         self.memory.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import functools
 import itertools
 import mmap
 import os
@@ -33,9 +34,8 @@ from pyxenplatform import Hypervisor, Pdc  # noqa: E402
 from pyxenplatform import abi  # noqa: E402
 from pyxenplatform.marshal import PX_ALL  # noqa: E402
 from tests.bench_floors import (  # noqa: E402
-    CMD, CPUINFO_OP, CPUINFO_OUT, CX, CX_OP, OP_SIZE, PDC_OP, PX, PX_ALL_OP, PX_PPC_OP,
-    ROUNDS, TABLE, VERSION, cx_values, interleaved, px_all_values, ratio_line, same_bytes,
-    same_cx_bytes,
+    CMD, CX, OP_SIZE, PDC_OP, PX, PX_ALL_OP, PX_PPC_OP, ROUNDS, TABLE, VERSION, Floor,
+    interleaved, px_all_values, ratio_line, same_bytes, same_cx_bytes,
 )
 
 PDC = Pdc((0xBBF,))
@@ -43,55 +43,17 @@ REQ = abi.IOCTL_PRIVCMD_HYPERCALL
 PLATFORM_OP = 7  # __HYPERVISOR_platform_op
 
 
-class Floor:
-    """Hand-packed ops: one ``pack_into`` into an mmap and one ``ioctl`` each."""
+class PrivcmdFloor(Floor):
+    """Ops issued by one ``ioctl`` each on the stand-in privcmd, from an mmap."""
 
     def __init__(self, device: str) -> None:
-        self.fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
-        self.mm = mmap.mmap(-1, mmap.PAGESIZE)
-        anchor = ctypes.c_char.from_buffer(self.mm)
-        self.base = ctypes.addressof(anchor)
+        fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+        memory = mmap.mmap(-1, mmap.PAGESIZE)
+        anchor = ctypes.c_char.from_buffer(memory)
+        base = ctypes.addressof(anchor)
         del anchor
-        self.call = bytearray(struct.pack("<QQ32x", PLATFORM_OP, self.base))
-        self.cx = cx_values(self.base)
-        self.px_all = px_all_values(self.base)
-
-    def upload_cx(self, acpi_id: int) -> None:
-        CX_OP.pack_into(self.mm, 0, CMD, VERSION, acpi_id, abi.XEN_PM_CX, *self.cx)
-        fcntl.ioctl(self.fd, REQ, self.call, True)
-
-    def upload_px_ppc(self, acpi_id: int) -> None:
-        PX_PPC_OP.pack_into(self.mm, 0, CMD, VERSION, acpi_id, abi.XEN_PM_PX,
-                            abi.XEN_PX_PPC, PX.ppc)
-        fcntl.ioctl(self.fd, REQ, self.call, True)
-
-    def upload_px_all(self, acpi_id: int) -> None:
-        PX_ALL_OP.pack_into(self.mm, 0, CMD, VERSION, acpi_id, abi.XEN_PM_PX, *self.px_all)
-        fcntl.ioctl(self.fd, REQ, self.call, True)
-
-    def upload_pdc(self, acpi_id: int) -> int:
-        PDC_OP.pack_into(self.mm, 0, CMD, VERSION, acpi_id, abi.XEN_PM_PDC,
-                         self.base + OP_SIZE, PDC.revision, 1, PDC.capabilities[0])
-        fcntl.ioctl(self.fd, REQ, self.call, True)
-        word: int = struct.unpack_from("<I", self.mm, OP_SIZE + 8)[0]
-        return word
-
-    def physical_acpi_ids(self) -> list[int]:
-        ids, xen_cpuid, max_present = [], 0, 0
-        while xen_cpuid <= max_present:
-            CPUINFO_OP.pack_into(self.mm, 0, abi.XENPF_get_cpuinfo, VERSION, xen_cpuid,
-                                 0, 0, 0, 0)
-            fcntl.ioctl(self.fd, REQ, self.call, True)
-            max_present, flags, _ = CPUINFO_OUT.unpack_from(self.mm, 12)
-            if not flags & abi.XEN_PCPU_FLAGS_INVALID:
-                ids.append(struct.unpack_from("<I", self.mm, 24)[0])
-            xen_cpuid += 1
-        return ids
-
-    def upload_table(self) -> None:
-        for acpi_id in self.physical_acpi_ids():
-            self.upload_cx(acpi_id)
-            self.upload_px_all(acpi_id)
+        call = bytearray(struct.pack("<QQ32x", PLATFORM_OP, base))
+        super().__init__(memory, base, functools.partial(fcntl.ioctl, fd, REQ, call, True))
 
 
 def check_same_bytes(hv: Hypervisor) -> None:
@@ -111,7 +73,7 @@ def main() -> int:
     device = os.environ["BENCHPRIVCMD_PATH"]
     n_cpus = int(os.environ["BENCHPRIVCMD_CPUS"])
     hv = Hypervisor()
-    floor = Floor(device)
+    floor = PrivcmdFloor(device)
     check_same_bytes(hv)
     oks = []
     n = 20_000
@@ -127,12 +89,13 @@ def main() -> int:
     oks.append(ratio_line("Hypervisor.upload_px (same data: _PPC alone)", *interleaved(
         lambda: hv.upload_px(3, PX), lambda: floor.upload_px_ppc(3), n), "us", None))
     oks.append(ratio_line("Hypervisor.upload_pdc (1 word)", *interleaved(
-        lambda: hv.upload_pdc(1, PDC), lambda: floor.upload_pdc(1), n), "us", 2.5))
+        lambda: hv.upload_pdc(1, PDC), lambda: floor.upload_pdc(1, PDC), n), "us", 2.5))
     # The same answer to the same call returns the result already made (a frozen
     # value); two equal Pdc objects in turn show the cost of making one each time.
     twins, floor_turns = itertools.cycle((PDC, Pdc((0xBBF,)))), itertools.cycle((1, 1))
     ratio_line("  ... a new result each call (no reuse)", *interleaved(
-        lambda: hv.upload_pdc(1, next(twins)), lambda: floor.upload_pdc(next(floor_turns)), n),
+        lambda: hv.upload_pdc(1, next(twins)),
+        lambda: floor.upload_pdc(next(floor_turns), PDC), n),
         "us", None)
     hv.close()
 
